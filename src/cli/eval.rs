@@ -1,0 +1,161 @@
+//! `regel eval POLICY --facts FACTS.json`
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use regel::diagnostics::render;
+use regel::eval::{self, DecisionResult, FiredRule, Status};
+
+use super::{Exit, compile, eprint_diagnostics, stderr_color, usage_error};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The policy file
+    policy: PathBuf,
+    /// One provider's facts: a JSON object keyed by input name (`-` for stdin)
+    #[arg(long)]
+    facts: PathBuf,
+    /// Report facts the policy does not read (they are ignored otherwise)
+    #[arg(long)]
+    strict: bool,
+}
+
+/// The JSON printed by `regel eval`.
+#[derive(Serialize)]
+struct Output<'a> {
+    policy: &'a str,
+    decisions: Decisions<'a>,
+    provenance: Provenance,
+}
+
+/// Decisions as an object keyed by name, in declaration order.
+struct Decisions<'a>(&'a [DecisionResult]);
+
+impl Serialize for Decisions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for d in self.0 {
+            map.serialize_entry(&d.decision, &DecisionOutput::from(d))?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct DecisionOutput<'a> {
+    outcome: Option<&'a str>,
+    status: Status,
+    rule: Option<&'a str>,
+    fired: Vec<FiredOutput<'a>>,
+    missing: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    possible: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tbd: &'a [String],
+}
+
+#[derive(Serialize)]
+struct FiredOutput<'a> {
+    rule: &'a str,
+    label: &'a str,
+    cites: &'a str,
+    outcome: &'a str,
+}
+
+impl<'a> From<&'a FiredRule> for FiredOutput<'a> {
+    fn from(f: &'a FiredRule) -> Self {
+        FiredOutput {
+            rule: &f.rule,
+            label: &f.label,
+            cites: &f.cites,
+            outcome: &f.outcome,
+        }
+    }
+}
+
+impl<'a> From<&'a DecisionResult> for DecisionOutput<'a> {
+    fn from(d: &'a DecisionResult) -> Self {
+        DecisionOutput {
+            outcome: d.outcome.as_deref(),
+            status: d.status,
+            rule: d.winner.as_deref(),
+            fired: d.fired.iter().map(FiredOutput::from).collect(),
+            missing: &d.missing,
+            possible: &d.possible,
+            tbd: &d.tbd,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Provenance {
+    policy_sha256: String,
+    regel_version: &'static str,
+    format: &'static str,
+}
+
+pub fn run(args: &Args) -> Exit {
+    let compiled = match compile(&args.policy) {
+        Ok(c) => c,
+        Err(message) => return usage_error(&message),
+    };
+    eprint_diagnostics(&compiled.diagnostics, &compiled.sources);
+    let Some(policy) = &compiled.policy else {
+        return Exit::Errors;
+    };
+    let facts_text = if args.facts.as_os_str() == "-" {
+        let mut text = String::new();
+        if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+            return usage_error(&format!("cannot read the facts from stdin: {e}"));
+        }
+        text
+    } else {
+        match std::fs::read_to_string(&args.facts) {
+            Ok(text) => text,
+            Err(e) => return usage_error(&format!("cannot read `{}`: {e}", args.facts.display())),
+        }
+    };
+    let json: serde_json::Value = match serde_json::from_str(&facts_text) {
+        Ok(json) => json,
+        Err(e) => {
+            eprintln!(
+                "error[E0501]: `{}` is not valid JSON: {e}",
+                args.facts.display()
+            );
+            return Exit::Errors;
+        }
+    };
+    let (facts, problems) = eval::facts::load(&policy.inputs, &json, args.strict);
+    if !problems.is_empty() {
+        let color = stderr_color();
+        for problem in &problems {
+            eprint!("{}", render::render(problem, &compiled.sources, color));
+        }
+        eprintln!(
+            "{}: {} problem{} in the facts; no decision made",
+            args.facts.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        return Exit::Errors;
+    }
+    let evaluation = eval::evaluate(policy, &facts);
+    let output = Output {
+        policy: &evaluation.policy,
+        decisions: Decisions(&evaluation.decisions),
+        provenance: Provenance {
+            policy_sha256: regel::export::policy_sha256(&compiled.sources),
+            regel_version: regel::export::REGEL_VERSION,
+            format: regel::ir::FORMAT,
+        },
+    };
+    match serde_json::to_string_pretty(&output) {
+        Ok(text) => {
+            println!("{text}");
+            Exit::Ok
+        }
+        Err(e) => usage_error(&format!("cannot write the result: {e}")),
+    }
+}

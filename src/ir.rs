@@ -1,0 +1,420 @@
+//! The checked policy: a plain, typed expression tree over inputs and constants.
+//!
+//! The checker builds this from the AST; the interpreter, the JSON export and
+//! every later analysis (coverage, diff, SQL) walk it. Names are resolved
+//! (an [`ExprKind::Input`] names a declared input, a [`ExprKind::Def`] a
+//! definition that comes earlier in [`Policy::definitions`]), every expression
+//! carries its [`Type`], and every node keeps the span it came from. Spans take
+//! no part in equality, so two policies that differ only in layout are equal.
+//!
+//! The serde form of these types is the `regel-ir/1` JSON format
+//! (docs/json-format.md).
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::source::Span;
+
+/// The version tag of the JSON form of this IR.
+pub const FORMAT: &str = "regel-ir/1";
+
+/// The outcome vocabulary every policy's `contract` decision draws from, so that
+/// tools can compare decisions across policies.
+pub const CONTRACT_OUTCOMES: &[&str] = &[
+    "excluded",
+    "not_eligible",
+    "manual_review",
+    "eligible",
+    "out_of_scope",
+];
+
+/// The name of the main decision of every policy.
+pub const MAIN_DECISION: &str = "contract";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    pub id: String,
+    pub title: String,
+    pub insurer: Option<String>,
+    /// The policy year; `year` in expressions evaluates to it.
+    pub year: i32,
+    /// Shared modules used, in load order.
+    pub modules: Vec<String>,
+    pub inputs: Vec<Input>,
+    pub constants: Vec<Constant>,
+    /// In dependency order: a definition only refers to earlier ones.
+    pub definitions: Vec<Definition>,
+    pub decisions: Vec<Decision>,
+    pub rules: Vec<Rule>,
+    pub examples: Vec<Example>,
+    pub tests: Vec<Test>,
+    pub span: Span,
+}
+
+impl Policy {
+    pub fn input(&self, name: &str) -> Option<&Input> {
+        self.inputs.iter().find(|i| i.name == name)
+    }
+
+    pub fn decision(&self, name: &str) -> Option<&Decision> {
+        self.decisions.iter().find(|d| d.name == name)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Input {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub description: Option<String>,
+    /// The module that declared it, if not the policy itself.
+    pub module: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Constant {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    /// `None` for a `tbd` constant: the value is unknown when evaluating.
+    pub value: Option<Literal>,
+    /// Why the value is still to be determined (for `tbd` constants).
+    pub tbd: Option<String>,
+    pub module: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Definition {
+    pub name: String,
+    pub label: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub expr: Expr,
+    pub module: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub name: String,
+    pub label: Option<String>,
+    /// Precedence order: when rules for several outcomes fire, the earliest wins.
+    pub outcomes: Vec<String>,
+    /// The outcome when no rule fires.
+    pub default: String,
+    pub span: Span,
+}
+
+impl Decision {
+    /// Position of an outcome in the precedence order (0 = strongest).
+    pub fn rank(&self, outcome: &str) -> usize {
+        self.outcomes
+            .iter()
+            .position(|o| o == outcome)
+            .unwrap_or(self.outcomes.len())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub label: String,
+    /// The section of the source document the rule encodes.
+    pub cites: String,
+    pub decision: String,
+    pub outcome: String,
+    pub condition: Expr,
+    pub module: Option<String>,
+    pub span: Span,
+}
+
+/// A named set of facts that tests build on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Example {
+    pub name: String,
+    /// The facts, in the same JSON form `regel eval --facts` reads.
+    pub facts: serde_json::Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Test {
+    pub name: String,
+    /// The complete facts of the test (its example merged with its own facts).
+    pub facts: serde_json::Value,
+    pub expectations: Vec<Expectation>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expectation {
+    pub decision: String,
+    /// `None` when the test expects the decision to be undetermined.
+    pub outcome: Option<String>,
+    /// The rule expected to win, if the test names one.
+    pub by: Option<String>,
+    pub span: Span,
+}
+
+/// A type, with its unit for numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Type {
+    Bool,
+    /// A non-negative whole number (patients, therapists).
+    Count,
+    /// An exact decimal without unit (an index, hours).
+    Number,
+    /// Euros, exact.
+    Money,
+    /// A fraction, written and shown as a percentage.
+    Percent,
+    Date,
+    Year,
+    /// A span of years, months or days (`5 years`), for date arithmetic.
+    Duration,
+    Text,
+    Enum {
+        values: Vec<String>,
+    },
+    /// One value per calendar year (`bi by year`).
+    Series {
+        of: Box<Type>,
+    },
+    List {
+        of: Box<Type>,
+    },
+    Record {
+        fields: Vec<Field>,
+    },
+    /// Stands in for the type of an expression that has an error, so one
+    /// mistake is reported once. Never part of a policy the checker returns.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub description: Option<String>,
+}
+
+impl Type {
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Type::Count | Type::Number | Type::Money | Type::Percent
+        )
+    }
+
+    /// The type as authors write it: `money`, `number by year`, `list of {...}`.
+    pub fn describe(&self) -> String {
+        match self {
+            Type::Bool => "bool".into(),
+            Type::Count => "count".into(),
+            Type::Number => "number".into(),
+            Type::Money => "money".into(),
+            Type::Percent => "percent".into(),
+            Type::Date => "date".into(),
+            Type::Year => "year".into(),
+            Type::Duration => "duration".into(),
+            Type::Text => "text".into(),
+            Type::Enum { values } => format!("enum {{ {} }}", values.join(", ")),
+            Type::Series { of } => format!("{} by year", of.describe()),
+            Type::List { of } => format!("list of {}", of.describe()),
+            Type::Record { fields } => {
+                let names: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, f.ty.describe()))
+                    .collect();
+                format!("{{ {} }}", names.join(", "))
+            }
+            Type::Invalid => "an invalid type".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expr {
+    #[serde(flatten)]
+    pub kind: ExprKind,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "node", rename_all = "snake_case")]
+pub enum ExprKind {
+    Literal {
+        value: Literal,
+    },
+    /// A declared input, read from the provider's facts.
+    Input {
+        name: String,
+    },
+    Const {
+        name: String,
+    },
+    Def {
+        name: String,
+    },
+    /// `year`: the policy year.
+    PolicyYear,
+    /// The element bound by an aggregate (`t` in `any(t in therapists: ...)`).
+    Var {
+        name: String,
+    },
+    Field {
+        record: Box<Expr>,
+        field: String,
+    },
+    /// `bi over 2023`
+    SeriesAt {
+        series: Box<Expr>,
+        year: Box<Expr>,
+    },
+    Not {
+        operand: Box<Expr>,
+    },
+    Neg {
+        operand: Box<Expr>,
+    },
+    Arith {
+        op: ArithOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Logic {
+        op: LogicOp,
+        operands: Vec<Expr>,
+    },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// `value in { a, b }`; `negated` for `not in`.
+    InSet {
+        value: Box<Expr>,
+        set: Vec<Expr>,
+        negated: bool,
+    },
+    /// `value in list`
+    InList {
+        value: Box<Expr>,
+        list: Box<Expr>,
+        negated: bool,
+    },
+    /// `known x` (`known: true`) or `missing x`: never unknown itself.
+    Presence {
+        known: bool,
+        operand: Box<Expr>,
+    },
+    Aggregate {
+        aggregate: AggregateKind,
+        var: Option<String>,
+        list: Box<Expr>,
+        body: Option<Box<Expr>>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl ArithOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogicOp {
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, CmpOp::Eq | CmpOp::Ne)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateKind {
+    Count,
+    Any,
+    All,
+    Sum,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DurationUnit {
+    Years,
+    Months,
+    Days,
+}
+
+/// A constant value. Its unit is in the enclosing expression's type: a
+/// `Decimal` is a count, number, money amount, percentage (as a fraction) or
+/// year depending on that type. Decimals serialize as strings to stay exact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Literal {
+    Bool(bool),
+    Decimal(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    Date(#[serde(serialize_with = "serialize_date")] jiff::civil::Date),
+    Duration { amount: i64, unit: DurationUnit },
+    Text(String),
+    Enum(String),
+}
+
+fn serialize_date<S: serde::Serializer>(
+    date: &jiff::civil::Date,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(date)
+}

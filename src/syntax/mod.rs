@@ -1,0 +1,93 @@
+//! Parsing: source text -> [`ast::File`].
+//!
+//! Three steps: a bracket-depth scan that rejects over-deep nesting before the
+//! recursive-descent parser could overflow the stack; the pest parser generated
+//! from `grammar/regel.pest`; and [`lower`], which turns pest pairs into the AST
+//! and validates literals (money, dates, numbers).
+
+pub mod ast;
+mod errors;
+mod lower;
+
+use pest::Parser;
+use pest_derive::Parser;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// The deepest bracket nesting a policy may use: `(`, `{` and `[` each count.
+/// Real policies stay below ten; the limit keeps parsing, checking and
+/// evaluation far from any stack limit.
+pub const MAX_NESTING: usize = 32;
+
+#[derive(Parser)]
+#[grammar = "../grammar/regel.pest"]
+pub(crate) struct RegelParser;
+
+/// Parses one file. Returns the tree when the text is well-formed, and every
+/// syntax diagnostic found.
+pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
+    if let Some(diagnostic) = check_nesting(file, text) {
+        return (None, vec![diagnostic]);
+    }
+    match RegelParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let Some(pair) = pairs.next() else {
+                return (None, vec![errors::empty_parse(file)]);
+            };
+            let mut lowering = lower::Lowering::new(file);
+            let tree = lowering.file(pair);
+            let diagnostics = lowering.finish();
+            (tree, diagnostics)
+        }
+        Err(error) => (None, vec![errors::from_pest(file, text, &error)]),
+    }
+}
+
+/// Finds the first bracket that nests deeper than [`MAX_NESTING`], skipping
+/// strings and comments.
+fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    let mut previous = '\0';
+    for (offset, ch) in text.char_indices() {
+        if in_comment {
+            in_comment = ch != '\n';
+        } else if in_string {
+            if escaped {
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' || ch == '\n' {
+                in_string = false;
+            }
+        } else {
+            match ch {
+                '"' => in_string = true,
+                '/' if previous == '/' => in_comment = true,
+                '(' | '{' | '[' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some(
+                            Diagnostic::new(
+                                Code::E0104,
+                                format!("brackets nest deeper than {MAX_NESTING} levels"),
+                            )
+                            .at(
+                                Span::new(file, offset, offset + ch.len_utf8()),
+                                "this bracket is too deep",
+                            )
+                            .with_help("split the expression into named definitions with `def`"),
+                        );
+                    }
+                }
+                ')' | '}' | ']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = if in_comment { '\0' } else { ch };
+    }
+    None
+}
