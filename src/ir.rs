@@ -108,6 +108,9 @@ pub struct Decision {
     pub outcomes: Vec<String>,
     /// The outcome when no rule fires.
     pub default: String,
+    /// The decisions whose outcomes this decision's rules read, so they are
+    /// decided first (no cycles: the checker rejects them).
+    pub depends_on: Vec<String>,
     pub span: Span,
 }
 
@@ -268,6 +271,11 @@ pub enum ExprKind {
     },
     /// `year`: the policy year.
     PolicyYear,
+    /// The outcome of another decision (`contract == eligible` in an addendum
+    /// rule); unknown while that decision is undetermined.
+    Outcome {
+        decision: String,
+    },
     /// The element bound by an aggregate (`t` in `any(t in therapists: ...)`).
     Var {
         name: String,
@@ -417,4 +425,50 @@ fn serialize_date<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_str(date)
+}
+
+impl Expr {
+    /// Calls `visit` on this expression and every expression inside it.
+    pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        visit(self);
+        match &self.kind {
+            ExprKind::Literal { .. }
+            | ExprKind::Input { .. }
+            | ExprKind::Const { .. }
+            | ExprKind::Def { .. }
+            | ExprKind::PolicyYear
+            | ExprKind::Outcome { .. }
+            | ExprKind::Var { .. } => {}
+            ExprKind::Field { record: inner, .. }
+            | ExprKind::Not { operand: inner }
+            | ExprKind::Neg { operand: inner }
+            | ExprKind::Presence { operand: inner, .. } => inner.walk(visit),
+            ExprKind::SeriesAt { series: a, year: b }
+            | ExprKind::Arith { lhs: a, rhs: b, .. }
+            | ExprKind::Compare { lhs: a, rhs: b, .. }
+            | ExprKind::InList {
+                value: a, list: b, ..
+            } => {
+                a.walk(visit);
+                b.walk(visit);
+            }
+            ExprKind::Logic { operands, .. } => {
+                for operand in operands {
+                    operand.walk(visit);
+                }
+            }
+            ExprKind::InSet { value, set, .. } => {
+                value.walk(visit);
+                for member in set {
+                    member.walk(visit);
+                }
+            }
+            ExprKind::Aggregate { list, body, .. } => {
+                list.walk(visit);
+                if let Some(body) = body {
+                    body.walk(visit);
+                }
+            }
+        }
+    }
 }

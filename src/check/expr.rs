@@ -166,6 +166,27 @@ impl Checker<'_> {
         if let Some((symbol, _)) = self.symbols.get(name).copied() {
             return self.symbol(symbol, name, span);
         }
+        if let Some(decision) = self.decisions.iter().find(|d| d.name == name) {
+            let values = decision.outcomes.clone();
+            if !self.in_rule {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0213,
+                        format!("the outcome of decision `{name}` can only be read in a rule's condition"),
+                    )
+                    .at(span, "a decision, read outside a rule")
+                    .with_help("move this condition into the `when` of a rule"),
+                );
+                return invalid(span);
+            }
+            return node(
+                ir::ExprKind::Outcome {
+                    decision: name.to_string(),
+                },
+                Type::Enum { values },
+                span,
+            );
+        }
         if name == "year" {
             return node(ir::ExprKind::PolicyYear, Type::Year, span);
         }
@@ -492,6 +513,7 @@ impl Checker<'_> {
             ast::ExprKind::Name(ident) => {
                 !scope.iter().any(|(n, _)| *n == ident.name)
                     && !self.symbols.contains_key(&ident.name)
+                    && !self.decisions.iter().any(|d| d.name == ident.name)
                     && ident.name != "year"
             }
             _ => false,

@@ -67,6 +67,9 @@ struct Checker<'a> {
     decision_spans: BTreeMap<String, Span>,
     rules: Vec<PendingRule<'a>>,
     examples: Vec<&'a ast::ExampleDecl>,
+    /// Set while checking rule conditions: only there may a name refer to
+    /// another decision's outcome.
+    in_rule: bool,
     tests: Vec<&'a ast::TestDecl>,
     policy_year: i32,
 }
@@ -100,6 +103,7 @@ impl<'a> Checker<'a> {
         let definitions = self.definitions();
         self.check_decisions(&program.policy);
         let rules = self.check_rules();
+        self.order_decisions(&rules);
         let examples = self.check_examples();
         let tests = self.check_tests(&examples);
         let header = header?;
@@ -337,6 +341,7 @@ impl<'a> Checker<'a> {
             label: decision.label.as_ref().map(|l| l.value.clone()),
             outcomes,
             default: decision.default.name.clone(),
+            depends_on: Vec::new(),
             span: decision.span,
         });
     }
@@ -549,7 +554,9 @@ impl<'a> Checker<'a> {
             .collect();
         let mut rules = Vec::new();
         for (decl, module, use_cites) in pending {
+            self.in_rule = true;
             let condition = self.expr(&decl.condition, &mut Vec::new(), None);
+            self.in_rule = false;
             self.expect_bool(&condition, "a rule's condition");
             self.check_outcome_ref(&decl.decision, &decl.outcome);
             let cites = match use_cites {
@@ -568,6 +575,38 @@ impl<'a> Checker<'a> {
             });
         }
         rules
+    }
+
+    /// Records which decisions each decision reads and reports cycles.
+    fn order_decisions(&mut self, rules: &[ir::Rule]) {
+        for decision in &mut self.decisions {
+            let mut reads: Vec<String> = Vec::new();
+            for rule in rules.iter().filter(|r| r.decision == decision.name) {
+                rule.condition.walk(&mut |e| {
+                    if let ir::ExprKind::Outcome { decision: other } = &e.kind {
+                        if !reads.contains(other) {
+                            reads.push(other.clone());
+                        }
+                    }
+                });
+            }
+            decision.depends_on = reads;
+        }
+        if let Some(cycle) = order::decision_cycle(&self.decisions) {
+            let span = self
+                .decisions
+                .iter()
+                .find(|d| cycle.first() == Some(&d.name))
+                .map_or(Span::default(), |d| d.span);
+            self.error(
+                Diagnostic::new(
+                    Code::E0212,
+                    format!("decisions depend on each other in a cycle: {}", cycle.join(" -> ")),
+                )
+                .at(span, "this decision's rules read its own outcome, through the cycle")
+                .with_help("a decision may read the outcome of another only if that one does not read it back"),
+            );
+        }
     }
 
     /// Reports an unknown decision or outcome; true when both exist.
@@ -636,6 +675,7 @@ fn standard_contract(span: Span) -> ir::Decision {
             .map(|o| o.to_string())
             .collect(),
         default: "not_eligible".to_string(),
+        depends_on: Vec::new(),
         span,
     }
 }

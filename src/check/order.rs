@@ -168,3 +168,44 @@ pub(super) fn references(
         }
     }
 }
+
+/// A cycle among decisions that read each other's outcomes, as names with the
+/// first repeated at the end; `None` when there is none.
+pub(super) fn decision_cycle(decisions: &[crate::ir::Decision]) -> Option<Vec<String>> {
+    let index = |name: &str| decisions.iter().position(|d| d.name == name);
+    for start in 0..decisions.len() {
+        // Depth-first search with an explicit stack: (decision, next dependency).
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        let mut visited = vec![false; decisions.len()];
+        while let Some((current, next)) = stack.last().copied() {
+            let deps = decisions
+                .get(current)
+                .map_or(&[][..], |d| &d.depends_on[..]);
+            let Some(dep) = deps.get(next) else {
+                stack.pop();
+                continue;
+            };
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            let Some(dep_index) = index(dep) else {
+                continue;
+            };
+            if dep_index == start {
+                let mut names: Vec<String> = stack
+                    .iter()
+                    .filter_map(|(i, _)| decisions.get(*i).map(|d| d.name.clone()))
+                    .collect();
+                names.push(dep.clone());
+                return Some(names);
+            }
+            if visited.get(dep_index) == Some(&false) {
+                if let Some(v) = visited.get_mut(dep_index) {
+                    *v = true;
+                }
+                stack.push((dep_index, 0));
+            }
+        }
+    }
+    None
+}

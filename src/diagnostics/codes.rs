@@ -64,6 +64,8 @@ codes! {
     E0209 => Error, "unknown record field";
     E0210 => Error, "unknown example or rule in a test";
     E0211 => Error, "modules use each other in a cycle";
+    E0212 => Error, "decisions depend on each other in a cycle";
+    E0213 => Error, "a decision's outcome used outside a rule";
     // Types and units
     E0301 => Error, "wrong type";
     E0302 => Error, "incompatible units in comparison";

@@ -125,21 +125,57 @@ pub fn evaluate(policy: &ir::Policy, facts: &Facts) -> Evaluation {
         policy,
         facts,
         defs: BTreeMap::new(),
+        outcomes: BTreeMap::new(),
         vars: Vec::new(),
     };
     for definition in &policy.definitions {
         let value = evaluator.eval(&definition.expr);
         evaluator.defs.insert(definition.name.as_str(), value);
     }
+    let mut results: BTreeMap<&str, DecisionResult> = BTreeMap::new();
+    for decision in decision_order(policy) {
+        let result = evaluator.decide(decision);
+        let outcome = match &result.outcome {
+            Some(o) => Evaluated::known(Value::Enum(o.clone())),
+            None => Evaluated::unknown_because(
+                result
+                    .missing
+                    .iter()
+                    .map(|m| Reason::Fact(m.clone()))
+                    .chain(result.tbd.iter().map(|t| Reason::Tbd(t.clone())))
+                    .collect(),
+            ),
+        };
+        evaluator.outcomes.insert(decision.name.as_str(), outcome);
+        results.insert(decision.name.as_str(), result);
+    }
+    // Report in declaration order, whatever order they were decided in.
     let decisions = policy
         .decisions
         .iter()
-        .map(|decision| evaluator.decide(decision))
+        .filter_map(|d| results.remove(d.name.as_str()))
         .collect();
     Evaluation {
         policy: policy.id.clone(),
         decisions,
     }
+}
+
+/// Decisions ordered so each comes after the decisions it reads. The checker
+/// rejects cycles; should one slip through, the rest keep declaration order.
+fn decision_order(policy: &ir::Policy) -> Vec<&ir::Decision> {
+    let mut ordered: Vec<&ir::Decision> = Vec::with_capacity(policy.decisions.len());
+    let mut pending: Vec<&ir::Decision> = policy.decisions.iter().collect();
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|d| {
+            d.depends_on
+                .iter()
+                .all(|dep| ordered.iter().any(|o| &o.name == dep) || policy.decision(dep).is_none())
+        });
+        let next = pending.remove(ready.unwrap_or(0));
+        ordered.push(next);
+    }
+    ordered
 }
 
 /// An element bound by an aggregate, with its path for naming missing facts.
@@ -153,6 +189,8 @@ struct Evaluator<'p> {
     policy: &'p ir::Policy,
     facts: &'p Facts,
     defs: BTreeMap<&'p str, Evaluated>,
+    /// Outcomes of the decisions made so far.
+    outcomes: BTreeMap<&'p str, Evaluated>,
     vars: Vec<Binding>,
 }
 
@@ -273,6 +311,13 @@ impl Evaluator<'_> {
             ExprKind::Def { name } => self.defs.get(name.as_str()).cloned().unwrap_or_else(|| {
                 Evaluated::unknown(Reason::Undefined(format!("definition `{name}`")))
             }),
+            ExprKind::Outcome { decision } => self
+                .outcomes
+                .get(decision.as_str())
+                .cloned()
+                .unwrap_or_else(|| {
+                    Evaluated::unknown(Reason::Undefined(format!("decision `{decision}`")))
+                }),
             ExprKind::PolicyYear => {
                 Evaluated::known(Value::Decimal(Decimal::from(self.policy.year)))
             }
