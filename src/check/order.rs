@@ -100,7 +100,7 @@ fn report_cycles(checker: &mut Checker, deps: &[Vec<(usize, Span)>], done: &[usi
             format!("definitions depend on each other in a cycle: {}", chain.join(" -> ")),
         )
         .at(first_def.decl.name.span, format!("`{first_name}` is defined in terms of itself"))
-        .with_help("a definition cannot use itself, directly or through others; break the cycle by writing one of them out in inputs and constants");
+        .with_help("a definition cannot use itself, directly or through other definitions; write one of them without the other");
         for ((_, use_span), (next_index, _)) in cycle.iter().zip(cycle.iter().cycle().skip(1)) {
             if let Some(next) = checker.defs.get(*next_index) {
                 diagnostic =

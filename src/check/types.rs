@@ -51,16 +51,15 @@ pub fn arith(op: ArithOp, lhs: &Type, rhs: &Type) -> Option<Type> {
 /// `ordering` is set).
 pub fn comparable(lhs: &Type, rhs: &Type, ordering: bool) -> bool {
     use Type::*;
-    let same_kind = match (lhs, rhs) {
-        (Invalid, _) | (_, Invalid) => return true,
+    match (lhs, rhs) {
+        (Invalid, _) | (_, Invalid) => true,
         (Count | Number, Count | Number) => true,
         (Year, Year) | (Year, Count) | (Count, Year) => true,
         (Money, Money) | (Percent, Percent) | (Date, Date) | (Duration, Duration) => true,
         (Bool, Bool) | (Text, Text) => !ordering,
         (Enum { values: a }, Enum { values: b }) => !ordering && a == b,
         _ => false,
-    };
-    same_kind
+    }
 }
 
 /// Whether the types of both sides can be ordered at all (for the message).

@@ -335,7 +335,7 @@ impl Evaluator<'_> {
             ExprKind::SeriesAt { series, year } => self.series_at(series, year),
             ExprKind::Not { operand } => {
                 let operand = self.eval(operand);
-                let truth = operand.value.truth().not();
+                let truth = operand.value.truth().negate();
                 with_truth(truth, operand.why)
             }
             ExprKind::Neg { operand } => {
@@ -585,7 +585,7 @@ fn negate_if(e: Evaluated, negated: bool) -> Evaluated {
     if !negated {
         return e;
     }
-    let truth = e.value.truth().not();
+    let truth = e.value.truth().negate();
     with_truth(truth, e.why)
 }
 
