@@ -179,6 +179,10 @@ pub enum Type {
     /// A fraction, written and shown as a percentage.
     Percent,
     Date,
+    /// A calendar month (`2024-06`).
+    Month,
+    /// A time of day (`23:00`).
+    Time,
     Year,
     /// A span of years, months or days (`5 years`), for date arithmetic.
     Duration,
@@ -226,6 +230,8 @@ impl Type {
             Type::Money => "money".into(),
             Type::Percent => "percent".into(),
             Type::Date => "date".into(),
+            Type::Month => "month".into(),
+            Type::Time => "time".into(),
             Type::Year => "year".into(),
             Type::Duration => "duration".into(),
             Type::Text => "text".into(),
@@ -415,9 +421,52 @@ pub enum Literal {
     Bool(bool),
     Decimal(#[serde(with = "rust_decimal::serde::str")] Decimal),
     Date(#[serde(serialize_with = "serialize_date")] jiff::civil::Date),
+    Month(YearMonth),
+    Time(#[serde(serialize_with = "serialize_time")] jiff::civil::Time),
     Duration { amount: i64, unit: DurationUnit },
     Text(String),
     Enum(String),
+}
+
+fn serialize_time<S: serde::Serializer>(
+    time: &jiff::civil::Time,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&time.strftime("%H:%M"))
+}
+
+/// A calendar month. Serialized as `"2024-06"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth {
+    pub year: i16,
+    /// 1 to 12.
+    pub month: i8,
+}
+
+impl YearMonth {
+    /// Reads `YYYY-MM`; `None` when it is not a month in the calendar.
+    pub fn parse(text: &str) -> Option<YearMonth> {
+        let (year, month) = text.split_once('-')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        let year: i16 = year.parse().ok()?;
+        let month: i8 = month.parse().ok()?;
+        ((1..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(YearMonth { year, month })
+    }
+}
+
+impl std::fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl Serialize for YearMonth {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 fn serialize_date<S: serde::Serializer>(

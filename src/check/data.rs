@@ -219,6 +219,8 @@ impl Checker<'_> {
                 ast::Literal::Number { value, .. } | ast::Literal::Money(value) => number(*value),
                 ast::Literal::Percent(fraction) => number(*fraction * Decimal::ONE_HUNDRED),
                 ast::Literal::Date(date) => Json::String(date.to_string()),
+                ast::Literal::Month(month) => Json::String(month.to_string()),
+                ast::Literal::Time(time) => Json::String(time.strftime("%H:%M").to_string()),
                 ast::Literal::Text(text) => Json::String(text.clone()),
                 ast::Literal::Duration { .. } => {
                     self.error(

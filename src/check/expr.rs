@@ -36,6 +36,8 @@ fn literal_of(literal: &ast::Literal) -> (ir::Literal, Type) {
         ast::Literal::Money(value) => (ir::Literal::Decimal(*value), Type::Money),
         ast::Literal::Percent(value) => (ir::Literal::Decimal(*value), Type::Percent),
         ast::Literal::Date(date) => (ir::Literal::Date(*date), Type::Date),
+        ast::Literal::Month(month) => (ir::Literal::Month(*month), Type::Month),
+        ast::Literal::Time(time) => (ir::Literal::Time(*time), Type::Time),
         ast::Literal::Duration { amount, unit } => (
             ir::Literal::Duration {
                 amount: *amount,

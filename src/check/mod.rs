@@ -355,6 +355,8 @@ impl<'a> Checker<'a> {
                 ast::ScalarType::Money => Type::Money,
                 ast::ScalarType::Percent => Type::Percent,
                 ast::ScalarType::Date => Type::Date,
+                ast::ScalarType::Month => Type::Month,
+                ast::ScalarType::Time => Type::Time,
                 ast::ScalarType::Year => Type::Year,
                 ast::ScalarType::Text => Type::Text,
             },

@@ -56,6 +56,7 @@ pub fn comparable(lhs: &Type, rhs: &Type, ordering: bool) -> bool {
         (Count | Number, Count | Number) => true,
         (Year, Year) | (Year, Count) | (Count, Year) => true,
         (Money, Money) | (Percent, Percent) | (Date, Date) | (Duration, Duration) => true,
+        (Month, Month) | (Time, Time) => true,
         (Bool, Bool) | (Text, Text) => !ordering,
         (Enum { values: a }, Enum { values: b }) => !ordering && a == b,
         _ => false,
@@ -71,6 +72,8 @@ pub fn orderable(ty: &Type) -> bool {
             | Type::Money
             | Type::Percent
             | Type::Date
+            | Type::Month
+            | Type::Time
             | Type::Year
             | Type::Duration
             | Type::Invalid
@@ -107,6 +110,8 @@ pub fn phrase(ty: &Type) -> String {
         Type::Money => "money".into(),
         Type::Percent => "a percentage".into(),
         Type::Date => "a date".into(),
+        Type::Month => "a month".into(),
+        Type::Time => "a time of day".into(),
         Type::Year => "a year".into(),
         Type::Duration => "a duration".into(),
         Type::Text => "text".into(),

@@ -152,6 +152,40 @@ impl Reader {
                 },
                 _ => self.wrong(path, ty, json, Some("write dates as \"YYYY-MM-DD\"")),
             },
+            Type::Month => match json {
+                Json::String(s) => match crate::ir::YearMonth::parse(s) {
+                    Some(month) => Value::Month(month),
+                    None => {
+                        self.problems.push(
+                            Diagnostic::new(
+                                Code::E0504,
+                                format!("`{path}` is not a month in the calendar: `{s}`"),
+                            )
+                            .with_path(path)
+                            .with_help("write months as \"YYYY-MM\", like \"2024-06\""),
+                        );
+                        Value::Unknown
+                    }
+                },
+                _ => self.wrong(path, ty, json, Some("write months as \"YYYY-MM\"")),
+            },
+            Type::Time => match json {
+                Json::String(s) => match jiff::civil::Time::from_str(s) {
+                    Ok(time) if s.len() == 5 => Value::Time(time),
+                    _ => {
+                        self.problems.push(
+                            Diagnostic::new(
+                                Code::E0504,
+                                format!("`{path}` is not a time of day: `{s}`"),
+                            )
+                            .with_path(path)
+                            .with_help("write times as \"HH:MM\", like \"23:00\""),
+                        );
+                        Value::Unknown
+                    }
+                },
+                _ => self.wrong(path, ty, json, Some("write times as \"HH:MM\"")),
+            },
             Type::Duration => self.wrong(path, ty, json, Some("durations cannot be facts")),
             Type::Text => match json {
                 Json::String(s) => Value::Text(s.clone()),

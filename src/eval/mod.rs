@@ -563,6 +563,8 @@ fn literal(literal: &ir::Literal) -> Value {
         ir::Literal::Bool(b) => Value::Bool(*b),
         ir::Literal::Decimal(d) => Value::Decimal(*d),
         ir::Literal::Date(d) => Value::Date(*d),
+        ir::Literal::Month(m) => Value::Month(*m),
+        ir::Literal::Time(t) => Value::Time(*t),
         ir::Literal::Duration { amount, unit } => Value::Duration {
             amount: *amount,
             unit: *unit,
@@ -663,6 +665,8 @@ fn compare(op: CmpOp, l: Evaluated, r: Evaluated) -> Evaluated {
         (Value::Unknown, _) | (_, Value::Unknown) => return both_unknown(l, r),
         (Value::Decimal(a), Value::Decimal(b)) => Some(a.cmp(b)),
         (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+        (Value::Month(a), Value::Month(b)) => Some(a.cmp(b)),
+        (Value::Time(a), Value::Time(b)) => Some(a.cmp(b)),
         (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
         (Value::Text(a), Value::Text(b)) | (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(b)),
         (

@@ -15,6 +15,8 @@ pub enum Value {
     /// checked type says which.
     Decimal(Decimal),
     Date(jiff::civil::Date),
+    Month(crate::ir::YearMonth),
+    Time(jiff::civil::Time),
     Duration {
         amount: i64,
         unit: DurationUnit,

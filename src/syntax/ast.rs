@@ -101,6 +101,8 @@ pub enum ScalarType {
     Money,
     Percent,
     Date,
+    Month,
+    Time,
     Year,
     Text,
 }
@@ -351,6 +353,8 @@ pub enum Literal {
     /// Stored as a fraction: `35%` is 0.35.
     Percent(Decimal),
     Date(jiff::civil::Date),
+    Month(crate::ir::YearMonth),
+    Time(jiff::civil::Time),
     Duration {
         amount: i64,
         unit: DurationUnit,

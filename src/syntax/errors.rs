@@ -154,6 +154,8 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         Rule::money_lit => "a money amount like `€150_000`",
         Rule::percent_lit => "a percentage like `35%`",
         Rule::date_lit => "a date like `2024-10-01`",
+        Rule::month_lit => "a month like `2024-06`",
+        Rule::time_lit => "a time like `23:00`",
         Rule::duration_lit | Rule::duration_unit => "a duration like `5 years`",
         Rule::number_lit | Rule::integer | Rule::digits => "a number",
         Rule::string | Rule::string_inner => "a text in double quotes",

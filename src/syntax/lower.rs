@@ -258,6 +258,8 @@ impl Lowering {
                 "money" => ScalarType::Money,
                 "percent" => ScalarType::Percent,
                 "date" => ScalarType::Date,
+                "month" => ScalarType::Month,
+                "time" => ScalarType::Time,
                 "year" => ScalarType::Year,
                 _ => ScalarType::Text,
             }),
@@ -911,6 +913,31 @@ impl Lowering {
                 Some(Literal::Percent(value / Decimal::ONE_HUNDRED))
             }
             Rule::date_lit => self.date(text, span),
+            Rule::month_lit => match crate::ir::YearMonth::parse(text) {
+                Some(month) => Some(Literal::Month(month)),
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0103,
+                            format!("`{text}` is not a month in the calendar"),
+                        )
+                        .at(span, "no such month")
+                        .with_help("months are written year-month, like `2024-06`"),
+                    );
+                    None
+                }
+            },
+            Rule::time_lit => match jiff::civil::Time::from_str(text) {
+                Ok(time) if text.len() == 5 => Some(Literal::Time(time)),
+                _ => {
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::E0103, format!("`{text}` is not a time of day"))
+                            .at(span, "no such time")
+                            .with_help("times are written hours:minutes from `00:00` to `23:59`"),
+                    );
+                    None
+                }
+            },
             Rule::duration_lit => {
                 let mut inner = pair.into_inner();
                 let amount_pair = self.child(&mut inner, span)?;
