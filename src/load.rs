@@ -42,6 +42,8 @@ pub struct LoadedModule {
     /// The `cites` of the `use` that loaded it: where the source document
     /// states the module's conditions.
     pub cites: Option<String>,
+    /// Rules of the module the `use` leaves out.
+    pub except: Vec<ast::Ident>,
 }
 
 /// Parses the file `root` (already in `sources`) and everything it uses.
@@ -149,6 +151,7 @@ impl Loader<'_> {
                         path,
                         file: module,
                         cites: use_decl.cites.as_ref().map(|c| c.value.clone()),
+                        except: use_decl.except.clone(),
                     });
                 }
                 Err(reason) => self.diagnostics.push(

@@ -96,7 +96,12 @@ impl<'a> Checker<'a> {
                 .push(standard_contract(program.policy.header.span));
         }
         for module in &program.modules {
+            self.check_except(module);
             self.collect(&module.file, Some(&module.path), module.cites.as_deref());
+            self.rules.retain(|r| {
+                r.module.as_deref() != Some(module.path.as_str())
+                    || !module.except.iter().any(|e| e.name == r.decl.id.name)
+            });
         }
         self.collect(&program.policy, None, None);
 
@@ -261,6 +266,33 @@ impl<'a> Checker<'a> {
                 }
                 ast::Item::Test(test) => self.tests.push(test),
             }
+        }
+    }
+
+    /// Every name in `use ... except` must be a rule of that module.
+    fn check_except(&mut self, module: &crate::load::LoadedModule) {
+        let ids: Vec<&str> = module
+            .file
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Rule(rule) => Some(rule.id.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        for name in &module.except {
+            if ids.contains(&name.name.as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                Code::E0214,
+                format!("module `{}` has no rule `{}`", module.path, name.name),
+            )
+            .at(name.span, "not a rule of this module");
+            if let Some(s) = did_you_mean(&name.name, ids.iter().copied()) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            self.error(d);
         }
     }
 

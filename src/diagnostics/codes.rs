@@ -66,6 +66,7 @@ codes! {
     E0211 => Error, "modules use each other in a cycle";
     E0212 => Error, "decisions depend on each other in a cycle";
     E0213 => Error, "a decision's outcome used outside a rule";
+    E0214 => Error, "`except` names a rule the module does not have";
     // Types and units
     E0301 => Error, "wrong type";
     E0302 => Error, "incompatible units in comparison";

@@ -72,6 +72,8 @@ pub enum Item {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Use {
     pub path: Str,
+    /// Rules of the module this policy leaves out.
+    pub except: Vec<Ident>,
     pub cites: Option<Str>,
     pub span: Span,
 }

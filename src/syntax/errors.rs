@@ -94,6 +94,7 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         Rule::header | Rule::header_kind => "a `policy` or `module` header",
         Rule::header_field => "a header field like `title \"...\"`",
         Rule::use_decl | Rule::kw_use => "`use`",
+        Rule::except_list | Rule::kw_except => "`except rule, ...`",
         Rule::input_block | Rule::kw_input => "`input`",
         Rule::input_decl => "an input declaration `name: type \"description\"`",
         Rule::const_decl | Rule::kw_const => "`const`",

@@ -208,8 +208,24 @@ impl Lowering {
             value: path_pair.as_str().to_string(),
             span: self.span(&path_pair),
         };
-        let cites = inner.next().and_then(|c| self.cites(c));
-        Some(Use { path, cites, span })
+        let mut except = Vec::new();
+        let mut cites = None;
+        for part in inner {
+            match part.as_rule() {
+                Rule::except_list => {
+                    except = Self::meaningful(part.into_inner())
+                        .map(|i| self.ident(i))
+                        .collect();
+                }
+                _ => cites = self.cites(part),
+            }
+        }
+        Some(Use {
+            path,
+            except,
+            cites,
+            span,
+        })
     }
 
     fn cites(&mut self, pair: P) -> Option<Str> {
@@ -1090,6 +1106,7 @@ fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::kw_use
+            | Rule::kw_except
             | Rule::kw_input
             | Rule::kw_const
             | Rule::kw_def
