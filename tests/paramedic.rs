@@ -47,7 +47,10 @@ fn bi_exactly_150_is_not_eligible() {
 
 #[test]
 fn small_practice_without_bi_goes_to_manual_review() {
-    let d = decide("examples/paramedische-zorg/small-practice-no-bi.json", "contract");
+    let d = decide(
+        "examples/paramedische-zorg/small-practice-no-bi.json",
+        "contract",
+    );
     assert_eq!(d.status, Status::Decided);
     assert_eq!(d.outcome.as_deref(), Some("manual_review"));
     assert_eq!(d.winner.as_deref(), Some("small_practice"));
@@ -55,7 +58,10 @@ fn small_practice_without_bi_goes_to_manual_review() {
 
 #[test]
 fn missing_bi_with_200_patients_is_undetermined_on_the_2023_bi() {
-    let d = decide("examples/paramedische-zorg/no-bi-200-patients.json", "contract");
+    let d = decide(
+        "examples/paramedische-zorg/no-bi-200-patients.json",
+        "contract",
+    );
     assert_eq!(d.status, Status::Undetermined);
     assert_eq!(d.outcome, None);
     assert_eq!(d.missing, vec!["bi over 2023".to_string()]);
@@ -64,24 +70,36 @@ fn missing_bi_with_200_patients_is_undetermined_on_the_2023_bi() {
 
 #[test]
 fn fraud_registration_excludes_whatever_else_holds() {
-    let d = decide("examples/paramedische-zorg/fraud-registered.json", "contract");
+    let d = decide(
+        "examples/paramedische-zorg/fraud-registered.json",
+        "contract",
+    );
     assert_eq!(d.outcome.as_deref(), Some("excluded"));
     assert_eq!(d.winner.as_deref(), Some("fraud_listed"));
     // The BI of 175 fires too, but is overridden.
     assert!(d.fired.iter().any(|f| f.rule == "bi_too_high"));
-    assert_eq!(d.fired.first().map(|f| f.rule.as_str()), Some("fraud_listed"));
+    assert_eq!(
+        d.fired.first().map(|f| f.rule.as_str()),
+        Some("fraud_listed")
+    );
 }
 
 /// The policy text with one replacement, checked as if it were the policy file.
 fn broken(from: &str, to: &str) -> common::Compiled {
     let text = std::fs::read_to_string(POLICY).unwrap();
-    assert!(text.contains(from), "the policy no longer contains {from:?}");
+    assert!(
+        text.contains(from),
+        "the policy no longer contains {from:?}"
+    );
     compile_text(POLICY, &text.replacen(from, to, 1))
 }
 
 #[test]
 fn dutch_thousands_separator_in_money_is_e0102() {
-    let compiled = broken("const bi_limit = 150", "const revenue_floor = €150.000\nconst bi_limit = 150");
+    let compiled = broken(
+        "const bi_limit = 150",
+        "const revenue_floor = €150.000\nconst bi_limit = 150",
+    );
     assert_eq!(compiled.codes(), vec!["E0102"]);
     insta::assert_snapshot!(compiled.rendered());
 }
@@ -100,7 +118,10 @@ fn money_compared_with_a_count_is_e0302() {
 fn misspelt_input_is_e0201_with_a_suggestion() {
     let compiled = broken("and not has_benchmark", "and not has_benchmrak");
     assert_eq!(compiled.codes(), vec!["E0201"]);
-    assert_eq!(compiled.diagnostics[0].help.as_deref(), Some("did you mean `has_benchmark`?"));
+    assert_eq!(
+        compiled.diagnostics[0].help.as_deref(),
+        Some("did you mean `has_benchmark`?")
+    );
     insta::assert_snapshot!(compiled.rendered());
 }
 
@@ -178,12 +199,30 @@ fn every_rule_of_every_policy_fires_in_some_test() {
                 fired.extend(decision.fired.into_iter().map(|f| f.rule));
             }
         }
+        // A rule that reads a `tbd` constant cannot fire until the value is set.
+        let reads_tbd = |rule: &regel::ir::Rule| {
+            let mut found = false;
+            rule.condition.walk(&mut |e| {
+                if let regel::ir::ExprKind::Const { name } = &e.kind {
+                    found |= policy
+                        .constants
+                        .iter()
+                        .any(|c| &c.name == name && c.value.is_none());
+                }
+            });
+            found
+        };
         let never: Vec<&str> = policy
             .rules
             .iter()
+            .filter(|r| !reads_tbd(r))
             .map(|r| r.id.as_str())
             .filter(|id| !fired.contains(*id))
             .collect();
-        assert!(never.is_empty(), "{}: rules no test fires: {never:?}", path.display());
+        assert!(
+            never.is_empty(),
+            "{}: rules no test fires: {never:?}",
+            path.display()
+        );
     }
 }

@@ -230,7 +230,7 @@ impl Checker<'_> {
                             format!("`{name}` is still to be determined (`tbd`)"),
                         )
                         .at(span, "this value is not known yet")
-                        .with_note(format!("the source says: {note}"))
+                        .with_note(format!("left open: {note}"))
                         .with_note("decisions that depend on it come out undetermined until it is filled in"),
                     );
                 }
