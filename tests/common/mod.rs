@@ -29,6 +29,24 @@ impl Compiled {
         self.diagnostics.iter().map(|d| d.code.as_str()).collect()
     }
 
+    /// The codes of the errors only (warnings left out).
+    pub fn error_codes(&self) -> Vec<&'static str> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.as_str())
+            .collect()
+    }
+
+    /// The errors rendered without colour (warnings left out).
+    pub fn rendered_errors(&self) -> String {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| render::render(d, &self.sources, false))
+            .collect()
+    }
+
     pub fn policy(&self) -> &ir::Policy {
         self.policy
             .as_ref()
