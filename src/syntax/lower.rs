@@ -354,6 +354,53 @@ impl Lowering {
         })
     }
 
+    /// Reports an operator chain that would nest deeper than
+    /// [`super::MAX_EXPR_DEPTH`], so no over-deep tree is ever built (even
+    /// dropping one would recurse too deep).
+    fn too_deep(&mut self, depth: usize, span: Span) -> bool {
+        if depth <= super::MAX_EXPR_DEPTH {
+            return false;
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0104,
+                format!(
+                    "this expression nests deeper than {} operators",
+                    super::MAX_EXPR_DEPTH
+                ),
+            )
+            .at(span, "too deep")
+            .with_help("split it into named definitions with `def`"),
+        );
+        true
+    }
+
+    /// Reports an expression deeper than [`super::MAX_EXPR_DEPTH`]. Measured
+    /// with an explicit stack, so the measuring itself cannot overflow.
+    fn check_depth(&mut self, expr: &Expr) -> bool {
+        let mut stack: Vec<(&Expr, usize)> = vec![(expr, 1)];
+        while let Some((e, depth)) = stack.pop() {
+            if depth > super::MAX_EXPR_DEPTH {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0104,
+                        format!(
+                            "this expression nests deeper than {} operators",
+                            super::MAX_EXPR_DEPTH
+                        ),
+                    )
+                    .at(expr.span, "too deep")
+                    .with_help("split it into named definitions with `def`"),
+                );
+                return false;
+            }
+            for child in children(e) {
+                stack.push((child, depth + 1));
+            }
+        }
+        true
+    }
+
     fn def_decl(&mut self, pair: P) -> Option<DefDecl> {
         let span = self.span(&pair);
         let mut inner = Self::meaningful(pair.into_inner());
@@ -366,10 +413,14 @@ impl Lowering {
                 _ => expr = self.expr(part),
             }
         }
+        let expr = expr?;
+        if !self.check_depth(&expr) {
+            return None;
+        }
         Some(DefDecl {
             name,
             label,
-            expr: expr?,
+            expr,
             span,
         })
     }
@@ -413,6 +464,9 @@ impl Lowering {
         let label = self.string(inner.next()?);
         let cites = self.cites(inner.next()?)?;
         let condition = self.expr(inner.next()?)?;
+        if !self.check_depth(&condition) {
+            return None;
+        }
         let decision = self.ident(inner.next()?);
         let outcome = self.ident(inner.next()?);
         Some(RuleDecl {
@@ -620,6 +674,9 @@ impl Lowering {
             }
         }
         let mut expr = operand?;
+        if self.too_deep(depth(&expr) + nots.len(), span) {
+            return Some(error_expr(span));
+        }
         // Apply the innermost `not` first so each node spans its own operand.
         for not_span in nots.into_iter().rev() {
             expr = Expr {
@@ -630,7 +687,6 @@ impl Lowering {
                 },
             };
         }
-        let _ = span;
         Some(expr)
     }
 
@@ -744,6 +800,7 @@ impl Lowering {
             let c = self.child(&mut inner, span)?;
             self.expr(c)
         }?;
+        let mut left_depth = depth(&left);
         while let Some(op_pair) = inner.next() {
             let op = match op_pair.as_str() {
                 "+" => ArithOp::Add,
@@ -755,6 +812,10 @@ impl Lowering {
                 let c = self.child(&mut inner, span)?;
                 self.expr(c)
             }?;
+            left_depth = left_depth.max(depth(&right)) + 1;
+            if self.too_deep(left_depth, span) {
+                return Some(error_expr(span));
+            }
             left = Expr {
                 span: left.span.to(right.span),
                 kind: ExprKind::Arith {
@@ -777,6 +838,10 @@ impl Lowering {
             }
         }
         let mut expr = operand?;
+        let whole = negations.first().map_or(expr.span, |s| s.to(expr.span));
+        if self.too_deep(depth(&expr) + negations.len(), whole) {
+            return Some(error_expr(whole));
+        }
         for neg_span in negations.into_iter().rev() {
             // Fold `-150` into a literal so constants can be negative.
             if let ExprKind::Literal(Literal::Number { value, integer }) = &expr.kind {
@@ -807,6 +872,10 @@ impl Lowering {
             let c = self.child(&mut inner, span)?;
             self.expr(c)
         }?;
+        let suffixes = inner.clone().count();
+        if self.too_deep(depth(&expr) + suffixes, span) {
+            return Some(error_expr(span));
+        }
         for suffix in inner {
             let suffix_span = self.span(&suffix);
             match suffix.as_rule() {
@@ -1085,6 +1154,49 @@ impl Lowering {
                 );
                 None
             }
+        }
+    }
+}
+
+fn error_expr(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Error,
+        span,
+    }
+}
+
+/// How deep an expression tree is, measured without recursion.
+fn depth(expr: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut stack: Vec<(&Expr, usize)> = vec![(expr, 1)];
+    while let Some((e, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        stack.extend(children(e).into_iter().map(|c| (c, d + 1)));
+    }
+    deepest
+}
+
+/// The direct sub-expressions of an expression.
+fn children(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Error => Vec::new(),
+        ExprKind::Field { record, .. } => vec![record],
+        ExprKind::Over { series, year } => vec![series, year],
+        ExprKind::Unary { operand, .. } | ExprKind::Presence { operand, .. } => vec![operand],
+        ExprKind::Arith { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => vec![lhs, rhs],
+        ExprKind::Logic { operands, .. } => operands.iter().collect(),
+        ExprKind::In { value, set, .. } => {
+            let mut all: Vec<&Expr> = vec![value];
+            match set {
+                InSet::Set(members) => all.extend(members.iter()),
+                InSet::List(list) => all.push(list),
+            }
+            all
+        }
+        ExprKind::Aggregate { list, body, .. } => {
+            let mut all: Vec<&Expr> = vec![list];
+            all.extend(body.as_deref());
+            all
         }
     }
 }

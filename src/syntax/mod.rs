@@ -20,6 +20,11 @@ use crate::source::{FileId, Span};
 /// evaluation far from any stack limit.
 pub const MAX_NESTING: usize = 32;
 
+/// The deepest expression tree a policy may build, counting every operator:
+/// long operator chains (`a + b + c ...`, `not not ...`) nest without brackets.
+/// Later stages walk expressions recursively; this bound keeps them safe.
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 #[derive(Parser)]
 #[grammar = "../grammar/regel.pest"]
 pub(crate) struct RegelParser;
