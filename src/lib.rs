@@ -24,6 +24,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod eval;
+pub mod explain;
 pub mod export;
 pub mod ir;
 pub mod load;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use regel::diagnostics::render;
 use regel::eval::{self, DecisionResult, FiredRule, Status};
 
-use super::{Exit, compile, eprint_diagnostics, stderr_color, usage_error};
+use super::{Exit, Format, compile, eprint_errors, stderr_color, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,6 +19,14 @@ pub struct Args {
     /// Report facts the policy does not read (they are ignored otherwise)
     #[arg(long)]
     strict: bool,
+    /// Explain each decision: every rule, the value of each part of its
+    /// condition, the facts read, and for an undetermined decision which
+    /// answer to each missing fact leads to which outcome
+    #[arg(long)]
+    explain: bool,
+    /// With --explain: readable text (default) or the same trace as JSON
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 /// The JSON printed by `regel eval`.
@@ -101,7 +109,7 @@ pub fn run(args: &Args) -> Exit {
         Ok(c) => c,
         Err(message) => return usage_error(&message),
     };
-    eprint_diagnostics(&compiled.diagnostics, &compiled.sources);
+    eprint_errors(&compiled.diagnostics, &compiled.sources);
     let Some(policy) = &compiled.policy else {
         return Exit::Errors;
     };
@@ -140,6 +148,22 @@ pub fn run(args: &Args) -> Exit {
             if problems.len() == 1 { "" } else { "s" }
         );
         return Exit::Errors;
+    }
+    if args.explain {
+        let explanation = regel::explain::explain(policy, &facts, &compiled.sources);
+        return match args.format {
+            Format::Human => {
+                print!("{}", regel::explain::render(&explanation));
+                Exit::Ok
+            }
+            Format::Json => match serde_json::to_string_pretty(&explanation) {
+                Ok(text) => {
+                    println!("{text}");
+                    Exit::Ok
+                }
+                Err(e) => usage_error(&format!("cannot write the explanation: {e}")),
+            },
+        };
     }
     let evaluation = eval::evaluate(policy, &facts);
     let output = Output {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Exit, compile, eprint_diagnostics, usage_error};
+use super::{Exit, compile, eprint_errors, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,7 +15,7 @@ pub fn run(args: &Args) -> Exit {
         Ok(c) => c,
         Err(message) => return usage_error(&message),
     };
-    eprint_diagnostics(&compiled.diagnostics, &compiled.sources);
+    eprint_errors(&compiled.diagnostics, &compiled.sources);
     let Some(policy) = &compiled.policy else {
         return Exit::Errors;
     };

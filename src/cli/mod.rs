@@ -133,10 +133,11 @@ pub fn compile(path: &Path) -> Result<Compiled, String> {
     })
 }
 
-/// Prints diagnostics to stderr in readable form.
-pub fn eprint_diagnostics(diagnostics: &[Diagnostic], sources: &SourceMap) {
+/// Prints the errors among `diagnostics` to stderr in readable form. Warnings
+/// are for `regel check`; the other verbs report only what stops them.
+pub fn eprint_errors(diagnostics: &[Diagnostic], sources: &SourceMap) {
     let color = stderr_color();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().filter(|d| d.is_error()) {
         eprint!("{}", render::render(diagnostic, sources, color));
     }
 }

@@ -17,7 +17,7 @@
 pub mod facts;
 pub mod value;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -121,12 +121,88 @@ pub struct RuleResult {
 
 /// Evaluates every decision of `policy` for one provider.
 pub fn evaluate(policy: &ir::Policy, facts: &Facts) -> Evaluation {
+    run(policy, facts, None)
+}
+
+/// Evaluates like [`evaluate`] and also records the value of every
+/// expression, for explanations and coverage.
+pub fn evaluate_traced(policy: &ir::Policy, facts: &Facts) -> (Evaluation, Trace) {
+    let mut trace = Trace::default();
+    let evaluation = run(policy, facts, Some(&mut trace));
+    (evaluation, trace)
+}
+
+/// The values expressions took during one evaluation. Nodes are identified by
+/// their address in the policy, so a trace belongs to the policy it was made
+/// with. A node inside an aggregate is evaluated once per element: the trace
+/// keeps the first value and every truth value seen.
+#[derive(Debug, Default, Clone)]
+pub struct Trace {
+    first: HashMap<usize, Evaluated>,
+    truths: HashMap<usize, TruthSet>,
+}
+
+/// Which truth values a condition took.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TruthSet {
+    #[serde(rename = "true")]
+    pub is_true: bool,
+    #[serde(rename = "false")]
+    pub is_false: bool,
+    pub unknown: bool,
+}
+
+impl TruthSet {
+    pub fn add(&mut self, truth: Truth) {
+        match truth {
+            Truth::True => self.is_true = true,
+            Truth::False => self.is_false = true,
+            Truth::Unknown => self.unknown = true,
+        }
+    }
+
+    pub fn union(&mut self, other: TruthSet) {
+        self.is_true |= other.is_true;
+        self.is_false |= other.is_false;
+        self.unknown |= other.unknown;
+    }
+}
+
+fn node_key(expr: &ir::Expr) -> usize {
+    std::ptr::from_ref(expr) as usize
+}
+
+impl Trace {
+    /// The (first) value `expr` took, if it was evaluated.
+    pub fn value(&self, expr: &ir::Expr) -> Option<&Evaluated> {
+        self.first.get(&node_key(expr))
+    }
+
+    /// The truth values a boolean `expr` took.
+    pub fn truths(&self, expr: &ir::Expr) -> TruthSet {
+        self.truths
+            .get(&node_key(expr))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn record(&mut self, expr: &ir::Expr, value: &Evaluated) {
+        let key = node_key(expr);
+        self.first.entry(key).or_insert_with(|| value.clone());
+        if expr.ty == ir::Type::Bool {
+            self.truths.entry(key).or_default().add(value.value.truth());
+        }
+    }
+}
+
+fn run(policy: &ir::Policy, facts: &Facts, trace: Option<&mut Trace>) -> Evaluation {
     let mut evaluator = Evaluator {
         policy,
         facts,
         defs: BTreeMap::new(),
         outcomes: BTreeMap::new(),
         vars: Vec::new(),
+        trace,
     };
     for definition in &policy.definitions {
         let value = evaluator.eval(&definition.expr);
@@ -192,6 +268,7 @@ struct Evaluator<'p> {
     /// Outcomes of the decisions made so far.
     outcomes: BTreeMap<&'p str, Evaluated>,
     vars: Vec<Binding>,
+    trace: Option<&'p mut Trace>,
 }
 
 impl Evaluator<'_> {
@@ -290,6 +367,14 @@ impl Evaluator<'_> {
     }
 
     fn eval(&mut self, expr: &ir::Expr) -> Evaluated {
+        let result = self.eval_node(expr);
+        if let Some(trace) = self.trace.as_deref_mut() {
+            trace.record(expr, &result);
+        }
+        result
+    }
+
+    fn eval_node(&mut self, expr: &ir::Expr) -> Evaluated {
         match &expr.kind {
             ExprKind::Literal { value } => Evaluated::known(literal(value)),
             ExprKind::Input { name } => match self.facts.get(name) {

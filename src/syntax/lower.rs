@@ -613,11 +613,21 @@ impl Lowering {
 
     fn expr(&mut self, pair: P) -> Option<Expr> {
         match pair.as_rule() {
-            Rule::expr | Rule::paren => {
+            Rule::expr => {
                 let span = self.span(&pair);
                 let mut inner = pair.into_inner();
                 let child = self.child(&mut inner, span)?;
                 self.expr(child)
+            }
+            Rule::paren => {
+                // The parentheses belong to the expression's span, so that
+                // `not (a and b)` covers its closing parenthesis.
+                let span = self.span(&pair);
+                let mut inner = pair.into_inner();
+                let child = self.child(&mut inner, span)?;
+                let mut expr = self.expr(child)?;
+                expr.span = span;
+                Some(expr)
             }
             Rule::or_expr => self.logic(pair, LogicOp::Or),
             Rule::and_expr => self.logic(pair, LogicOp::And),
