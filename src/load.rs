@@ -97,11 +97,22 @@ impl Loader<'_> {
             .get(file_id)
             .map(|f| f.name.clone())
             .unwrap_or_default();
+        let mut used_here: Vec<&ast::Use> = Vec::new();
         for item in &file.items {
             let ast::Item::Use(use_decl) = item else {
                 continue;
             };
             let path = use_decl.path.value.clone();
+            if let Some(first) = used_here.iter().find(|u| u.path.value == path) {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::E0202, format!("module `{path}` is used twice"))
+                        .at(use_decl.path.span, "used again here")
+                        .with_secondary(first.path.span, "first used here")
+                        .with_help("use a module once; put every rule it should leave out in one `except` list"),
+                );
+                continue;
+            }
+            used_here.push(use_decl);
             if self.stack.contains(&path) {
                 let mut chain = self.stack.clone();
                 chain.push(path.clone());

@@ -3,7 +3,9 @@
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 ///
 /// A case-insensitive exact match wins; otherwise the smallest edit distance
-/// within `max(len / 3, 1)`, ties broken alphabetically so output is stable.
+/// within `max(len / 4, 1)`, ties broken alphabetically so output is stable.
+/// (A quarter, not a third: policy names are long compounds, and
+/// `bekkenfysiotherapie` is not a typo of `fysiotherapie`.)
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -14,7 +16,7 @@ pub fn did_you_mean<'a>(
     if let Some(exact) = sorted.iter().find(|c| c.eq_ignore_ascii_case(name)) {
         return Some(exact);
     }
-    let threshold = (name.chars().count() / 3).max(1);
+    let threshold = (name.chars().count() / 4).max(1);
     sorted
         .into_iter()
         .map(|c| (edit_distance(name, c), c))

@@ -2,6 +2,13 @@
 //! decisions the source document prescribes come out, broken copies give the
 //! right coded diagnostic, and the export is stable.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use common::{compile_file, compile_text};

@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::eval::facts;
-use crate::ir;
+use crate::ir::{self, Type};
 use crate::source::Span;
 use crate::suggest::did_you_mean;
 use crate::syntax::ast;
@@ -63,20 +63,20 @@ impl Checker<'_> {
                 }
             }
             if let Some(data) = &test.data {
-                let Some(Json::Object(own)) = self.object_to_json(data) else {
+                let Some(own) = self.object_to_json(data) else {
                     continue;
                 };
+                // Only the test's own facts are validated here: its example's
+                // were validated with the example, so problems show once.
+                self.validate_facts(&own, data, Some(test.name.span));
                 // The test's own facts replace the example's, key by key.
-                for (key, value) in own {
-                    facts.insert(key, value);
+                if let Json::Object(own) = own {
+                    for (key, value) in own {
+                        facts.insert(key, value);
+                    }
                 }
             }
             let facts = Json::Object(facts);
-            if let Some(data) = &test.data {
-                self.validate_facts(&facts, data, Some(test.name.span));
-            } else {
-                self.validate_facts_at(&facts, test.name.span);
-            }
             let expectations = test
                 .expectations
                 .iter()
@@ -170,14 +170,29 @@ impl Checker<'_> {
         }
     }
 
-    fn validate_facts_at(&mut self, json: &Json, span: Span) {
-        let (_, problems) = facts::load(&self.inputs, json, true);
-        for problem in problems {
-            self.error(located(problem, span));
-        }
+    /// Facts at the top level: each key is read against its input's type.
+    fn object_to_json(&mut self, object: &ast::DataObject) -> Option<Json> {
+        let inputs: Vec<(String, Type)> = self
+            .inputs
+            .iter()
+            .map(|i| (i.name.clone(), i.ty.clone()))
+            .collect();
+        self.entries_to_json(object, "", &|key| {
+            inputs
+                .iter()
+                .find(|(n, _)| n == key)
+                .map(|(_, t)| t.clone())
+        })
     }
 
-    fn object_to_json(&mut self, object: &ast::DataObject) -> Option<Json> {
+    /// An object's entries; `type_of` gives the type expected for a key
+    /// (`None`: not declared, left to the facts loader to report).
+    fn entries_to_json(
+        &mut self,
+        object: &ast::DataObject,
+        path: &str,
+        type_of: &dyn Fn(&str) -> Option<Type>,
+    ) -> Option<Json> {
         let mut map = Map::new();
         let mut ok = true;
         for entry in &object.entries {
@@ -192,7 +207,13 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            match self.value_to_json(&entry.value) {
+            let entry_path = if path.is_empty() {
+                entry.key.value.clone()
+            } else {
+                format!("{path}.{}", entry.key.value)
+            };
+            let ty = type_of(&entry.key.value);
+            match self.value_to_json(&entry.value, ty.as_ref(), &entry_path) {
                 Some(value) => {
                     map.insert(entry.key.value.clone(), value);
                 }
@@ -202,35 +223,120 @@ impl Checker<'_> {
         ok.then_some(Json::Object(map))
     }
 
-    fn value_to_json(&mut self, value: &ast::DataValue) -> Option<Json> {
+    fn value_to_json(
+        &mut self,
+        value: &ast::DataValue,
+        ty: Option<&Type>,
+        path: &str,
+    ) -> Option<Json> {
         Some(match value {
-            ast::DataValue::Object(object) => self.object_to_json(object)?,
+            ast::DataValue::Object(object) => match ty {
+                Some(Type::Series { of }) => {
+                    let of = (**of).clone();
+                    self.entries_to_json(object, path, &|_| Some(of.clone()))?
+                }
+                Some(Type::Record { fields }) => {
+                    let fields = fields.clone();
+                    self.entries_to_json(object, path, &|key| {
+                        fields.iter().find(|f| f.name == key).map(|f| f.ty.clone())
+                    })?
+                }
+                _ => self.entries_to_json(object, path, &|_| None)?,
+            },
             ast::DataValue::List(items, _) => {
+                let element = match ty {
+                    Some(Type::List { of }) => Some((**of).clone()),
+                    _ => None,
+                };
                 let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(self.value_to_json(item)?);
+                for (index, item) in items.iter().enumerate() {
+                    out.push(self.value_to_json(
+                        item,
+                        element.as_ref(),
+                        &format!("{path}[{index}]"),
+                    )?);
                 }
                 Json::Array(out)
             }
             ast::DataValue::Name(ident) => Json::String(ident.name.clone()),
             ast::DataValue::Missing(_) => Json::Null,
-            ast::DataValue::Literal(literal, span) => match literal {
-                ast::Literal::Bool(b) => Json::Bool(*b),
-                ast::Literal::Number { value, .. } | ast::Literal::Money(value) => number(*value),
-                ast::Literal::Percent(fraction) => number(*fraction * Decimal::ONE_HUNDRED),
-                ast::Literal::Date(date) => Json::String(date.to_string()),
-                ast::Literal::Month(month) => Json::String(month.to_string()),
-                ast::Literal::Time(time) => Json::String(time.strftime("%H:%M").to_string()),
-                ast::Literal::Text(text) => Json::String(text.clone()),
-                ast::Literal::Duration { .. } => {
-                    self.error(
-                        Diagnostic::new(Code::E0502, "a duration cannot be a fact")
-                            .at(*span, "durations are only used in date arithmetic"),
-                    );
-                    return None;
+            ast::DataValue::Literal(literal, span) => {
+                if let Some(expected) = ty {
+                    if !literal_fits(literal, expected) {
+                        let (_, found) = super::expr::literal_type(literal);
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0502,
+                                format!(
+                                    "`{path}` is {}, but this value is {}",
+                                    super::types::phrase(expected),
+                                    super::types::phrase(&found)
+                                ),
+                            )
+                            .at(*span, format!("this is {}", super::types::phrase(&found)))
+                            .with_help(literal_help(expected)),
+                        );
+                        // Reported; the entry stays, as missing, so the
+                        // example or test it is in still exists.
+                        return Some(Json::Null);
+                    }
                 }
-            },
+                match literal {
+                    ast::Literal::Bool(b) => Json::Bool(*b),
+                    ast::Literal::Number { value, .. } | ast::Literal::Money(value) => {
+                        number(*value)
+                    }
+                    ast::Literal::Percent(fraction) => number(*fraction * Decimal::ONE_HUNDRED),
+                    ast::Literal::Date(date) => Json::String(date.to_string()),
+                    ast::Literal::Month(month) => Json::String(month.to_string()),
+                    ast::Literal::Time(time) => Json::String(time.strftime("%H:%M").to_string()),
+                    ast::Literal::Text(text) => Json::String(text.clone()),
+                    ast::Literal::Duration { .. } => {
+                        self.error(
+                            Diagnostic::new(Code::E0502, "a duration cannot be a fact")
+                                .at(*span, "durations are only used in date arithmetic"),
+                        );
+                        return Some(Json::Null);
+                    }
+                }
+            }
         })
+    }
+}
+
+/// Whether a literal written in example or test facts has the kind of value
+/// the fact is declared with: money is written `€…`, percentages `…%`, counts
+/// and numbers plainly.
+fn literal_fits(literal: &ast::Literal, expected: &Type) -> bool {
+    use ast::Literal as L;
+    match (literal, expected) {
+        (L::Bool(_), Type::Bool)
+        | (L::Money(_), Type::Money)
+        | (L::Percent(_), Type::Percent)
+        | (L::Date(_), Type::Date)
+        | (L::Month(_), Type::Month)
+        | (L::Time(_), Type::Time)
+        | (L::Text(_), Type::Text)
+        | (L::Number { .. }, Type::Number) => true,
+        (L::Number { integer, .. }, Type::Count | Type::Year) => *integer,
+        _ => false,
+    }
+}
+
+fn literal_help(expected: &Type) -> String {
+    match expected {
+        Type::Money => "write money with `€`, like `€150_000`".into(),
+        Type::Percent => "write a percentage with `%`, like `35%`".into(),
+        Type::Count => "write a whole number, like `30`".into(),
+        Type::Year => "write a year, like `2025`".into(),
+        Type::Number => "write a number, like `149.5`".into(),
+        Type::Date => "write a date, like `2024-10-01`".into(),
+        Type::Month => "write a month, like `2024-06`".into(),
+        Type::Time => "write a time of day, like `23:00`".into(),
+        Type::Bool => "write `true` or `false`".into(),
+        Type::Text => "write text in double quotes".into(),
+        Type::Enum { values } => format!("write one of: {}", values.join(", ")),
+        other => format!("write {}", super::types::phrase(other)),
     }
 }
 

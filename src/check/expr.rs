@@ -22,6 +22,11 @@ pub(super) fn constant_literal(expr: &ast::Expr) -> Option<(ir::Literal, Type)> 
     }
 }
 
+/// The IR literal and the type of an AST literal.
+pub(super) fn literal_type(literal: &ast::Literal) -> (ir::Literal, Type) {
+    literal_of(literal)
+}
+
 fn literal_of(literal: &ast::Literal) -> (ir::Literal, Type) {
     match literal {
         ast::Literal::Bool(b) => (ir::Literal::Bool(*b), Type::Bool),
@@ -88,7 +93,12 @@ impl Checker<'_> {
             E::Field { record, field } => self.field(record, field, scope, span),
             E::Over { series, year } => self.over(series, year, scope, span),
             E::Unary { op, operand } => self.unary(*op, operand, scope, span),
-            E::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, scope, span),
+            E::Arith {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.arith(*op, *op_span, lhs, rhs, scope, span),
             E::Logic { op, operands } => {
                 let mut checked = Vec::with_capacity(operands.len());
                 for operand in operands {
@@ -114,7 +124,12 @@ impl Checker<'_> {
                     span,
                 )
             }
-            E::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs, scope, span),
+            E::Compare {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.compare(*op, *op_span, lhs, rhs, scope, span),
             E::In {
                 value,
                 set,
@@ -191,6 +206,11 @@ impl Checker<'_> {
         }
         if name == "year" {
             return node(ir::ExprKind::PolicyYear, Type::Year, span);
+        }
+        if expected == Some(&Type::Invalid) {
+            // The other side of the comparison already has an error; this
+            // name is most likely an enum value meant for it.
+            return invalid(span);
         }
         if let Some(Type::Enum { values }) = expected {
             let mut d = Diagnostic::new(
@@ -441,6 +461,7 @@ impl Checker<'_> {
     fn arith(
         &mut self,
         op: ast::ArithOp,
+        op_span: Span,
         lhs: &ast::Expr,
         rhs: &ast::Expr,
         scope: &mut Scope,
@@ -467,13 +488,10 @@ impl Checker<'_> {
                     Code::E0303,
                     format!("cannot {verb} {} and {}", phrase(&lhs.ty), phrase(&rhs.ty)),
                 )
-                .at(
-                    between(&lhs, &rhs),
-                    format!("`{}` does not combine these", op.symbol()),
-                )
+                .at(op_span, format!("`{}` does not combine these", op.symbol()))
                 .with_secondary(lhs.span, format!("this is {}", phrase(&lhs.ty)))
                 .with_secondary(rhs.span, format!("this is {}", phrase(&rhs.ty)));
-                if let Some(help) = unit_help(&lhs, &rhs) {
+                if let Some(help) = unit_help(self, &lhs, &rhs, false) {
                     d = d.with_help(help);
                 }
                 self.error(d);
@@ -525,6 +543,7 @@ impl Checker<'_> {
     fn compare(
         &mut self,
         op: ast::CmpOp,
+        op_span: Span,
         lhs: &ast::Expr,
         rhs: &ast::Expr,
         scope: &mut Scope,
@@ -551,7 +570,7 @@ impl Checker<'_> {
                     Diagnostic::new(
                         Code::E0301,
                         format!(
-                            "`{}` orders numbers, money, percentages, dates and years, not {}",
+                            "`{}` orders numbers, money, percentages, dates, months, times and years, not {}",
                             op.symbol(),
                             phrase(&bad.ty)
                         ),
@@ -568,10 +587,10 @@ impl Checker<'_> {
                         phrase(&rhs.ty)
                     ),
                 )
-                .at(between(&lhs, &rhs), "these are different kinds of value")
+                .at(op_span, "these are different kinds of value")
                 .with_secondary(lhs.span, format!("this is {}", phrase(&lhs.ty)))
                 .with_secondary(rhs.span, format!("this is {}", phrase(&rhs.ty)));
-                if let Some(help) = unit_help(&lhs, &rhs) {
+                if let Some(help) = unit_help(self, &lhs, &rhs, true) {
                     d = d.with_help(help);
                 }
                 self.error(d);
@@ -780,44 +799,80 @@ impl Checker<'_> {
     }
 }
 
-/// The stretch between two operands: where the operator is written.
-fn between(lhs: &ir::Expr, rhs: &ir::Expr) -> Span {
-    if lhs.span.end <= rhs.span.start {
-        Span {
-            file: lhs.span.file,
-            start: lhs.span.end,
-            end: rhs.span.start,
-        }
-    } else {
-        lhs.span.to(rhs.span)
-    }
-}
-
 /// A fix for the common unit slips: a bare number where money or a
-/// percentage was meant.
-fn unit_help(lhs: &ir::Expr, rhs: &ir::Expr) -> Option<String> {
-    let literal_number = |e: &ir::Expr| match &e.kind {
-        ir::ExprKind::Literal {
-            value: ir::Literal::Decimal(d),
-        } if matches!(e.ty, Type::Count | Type::Number) => Some(*d),
-        _ => None,
+/// percentage was meant (written as a literal or as a constant).
+fn unit_help(checker: &Checker, lhs: &ir::Expr, rhs: &ir::Expr, comparing: bool) -> Option<String> {
+    let plain_number = |e: &ir::Expr| -> Option<Decimal> {
+        if !matches!(e.ty, Type::Count | Type::Number) {
+            return None;
+        }
+        match &e.kind {
+            ir::ExprKind::Literal {
+                value: ir::Literal::Decimal(d),
+            } => Some(*d),
+            ir::ExprKind::Const { name } => checker
+                .constants
+                .iter()
+                .find(|c| &c.name == name)
+                .and_then(|c| match &c.value {
+                    Some(ir::Literal::Decimal(d)) => Some(*d),
+                    _ => None,
+                }),
+            _ => None,
+        }
     };
     for (typed, other) in [(lhs, rhs), (rhs, lhs)] {
-        if let Some(n) = literal_number(other) {
+        if let Some(n) = plain_number(other) {
             match typed.ty {
-                Type::Money => return Some(format!("write the amount as money: `€{n}`")),
-                Type::Percent => return Some(format!("write it as a percentage: `{n}%`")),
+                Type::Money => {
+                    return Some(format!("write the amount as money: `€{}`", grouped(n)));
+                }
+                Type::Percent if n <= Decimal::ONE && !n.is_zero() => {
+                    let points = (n * Decimal::ONE_HUNDRED).normalize();
+                    return Some(format!("write it as a percentage: `{points}%`"));
+                }
+                Type::Percent => {
+                    return Some(format!("write it as a percentage: `{}%`", n.normalize()));
+                }
                 _ => {}
             }
         }
     }
     match (&lhs.ty, &rhs.ty) {
         (Type::Money, Type::Count | Type::Number) | (Type::Count | Type::Number, Type::Money) => {
-            Some("money only compares with money: write amounts with `€`, like `€150_000`, or compare counts with counts".into())
+            Some(if comparing {
+                "money only compares with money: write amounts with `€`, like `€150_000`".into()
+            } else {
+                "money combines with money (`+`, `-`) or scales by a number or percentage (`*`, `/`); a count is not an amount".into()
+            })
         }
-        (Type::Percent, Type::Count | Type::Number) | (Type::Count | Type::Number, Type::Percent) => {
-            Some("to get a share, divide two counts: `a / b` is a percentage".into())
+        (Type::Date, Type::Count | Type::Number) => {
+            Some("dates shift by a duration: write `5 years`, `6 months` or `30 days`".into())
         }
+        (Type::Percent, Type::Count | Type::Number)
+        | (Type::Count | Type::Number, Type::Percent) => Some(
+            "write percentages with `%` (`35%`); dividing two counts gives a percentage".into(),
+        ),
         _ => None,
+    }
+}
+
+/// `150000` -> `150_000`, keeping any decimals.
+fn grouped(n: Decimal) -> String {
+    let text = n.normalize().to_string();
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut out = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 && c.is_ascii_digit() {
+            out.push('_');
+        }
+        out.push(*c);
+    }
+    match fraction {
+        Some(f) => format!("{out}.{f}"),
+        None => out,
     }
 }

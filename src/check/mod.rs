@@ -65,6 +65,8 @@ struct Checker<'a> {
     def_types: Vec<Option<Type>>,
     decisions: Vec<ir::Decision>,
     decision_spans: BTreeMap<String, Span>,
+    /// Where each (decision, outcome) is listed.
+    outcome_spans: BTreeMap<(String, String), Span>,
     rules: Vec<PendingRule<'a>>,
     examples: Vec<&'a ast::ExampleDecl>,
     /// Set while checking rule conditions: only there may a name refer to
@@ -142,6 +144,11 @@ impl<'a> Checker<'a> {
                 ("year", ast::HeaderValue::Integer(y)) if (1900..=2200).contains(y) => {
                     year = i32::try_from(*y).ok();
                 }
+                ("year", ast::HeaderValue::Text(text)) => self.error(
+                    Diagnostic::new(Code::E0106, "the policy year must be a number, not text")
+                        .at(field.span, "a text in quotes")
+                        .with_help(format!("write `year {}` without quotes", text.trim())),
+                ),
                 ("year", _) => self.error(
                     Diagnostic::new(Code::E0106, "the policy year must be a year like `2025`")
                         .at(field.span, "not a year between 1900 and 2200"),
@@ -191,6 +198,14 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ collection
 
     fn declare(&mut self, name: &ast::Ident, symbol: Symbol) -> bool {
+        if name.name == "year" {
+            self.error(
+                Diagnostic::new(Code::E0202, "`year` is already the policy year")
+                    .at(name.span, "cannot be declared")
+                    .with_help("`year` in expressions is the year in the policy header; choose another name, like `contract_year`"),
+            );
+            return false;
+        }
         if let Some((_, first)) = self.symbols.get(&name.name) {
             let first = *first;
             self.error(
@@ -338,17 +353,20 @@ impl<'a> Checker<'a> {
         }
         let mut outcomes: Vec<String> = Vec::new();
         for outcome in &decision.outcomes {
-            if outcomes.contains(&outcome.name) {
+            let key = (decision.name.name.clone(), outcome.name.clone());
+            if let Some(first) = self.outcome_spans.get(&key).copied() {
                 self.error(
                     Diagnostic::new(
                         Code::E0401,
                         format!("outcome `{}` is listed twice", outcome.name),
                     )
                     .at(outcome.span, "listed again here")
+                    .with_secondary(first, "first listed here")
                     .with_help("each outcome appears once in the precedence order"),
                 );
                 continue;
             }
+            self.outcome_spans.insert(key, outcome.span);
             outcomes.push(outcome.name.clone());
         }
         if !outcomes.contains(&decision.default.name) {
@@ -460,6 +478,7 @@ impl<'a> Checker<'a> {
                             constant.name.name
                         )),
                     );
+                    self.declare_invalid_const(constant, module);
                     return;
                 };
                 let note = note
@@ -477,6 +496,7 @@ impl<'a> Checker<'a> {
                         .at(expr.span, "expected a literal value")
                         .with_help("a constant is a plain value like `150`, `€30_000`, `70%` or `2024-10-01`; use `def` for computed values"),
                     );
+                    self.declare_invalid_const(constant, module);
                     return;
                 };
                 let ty = match declared {
@@ -507,6 +527,21 @@ impl<'a> Checker<'a> {
                 ty,
                 value,
                 tbd,
+                module: module.clone(),
+                span: constant.span,
+            });
+        }
+    }
+
+    /// Declares a constant whose value has an error, so its uses are not
+    /// reported again as unknown names.
+    fn declare_invalid_const(&mut self, constant: &ast::ConstDecl, module: &Option<String>) {
+        if self.declare(&constant.name, Symbol::Const(self.constants.len())) {
+            self.constants.push(ir::Constant {
+                name: constant.name.name.clone(),
+                ty: Type::Invalid,
+                value: None,
+                tbd: None,
                 module: module.clone(),
                 span: constant.span,
             });
@@ -554,19 +589,25 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        let outside: Vec<String> = contract
+        let outside: Vec<(String, Span)> = contract
             .outcomes
             .iter()
             .filter(|o| !ir::CONTRACT_OUTCOMES.contains(&o.as_str()))
-            .cloned()
+            .map(|o| {
+                let span = self
+                    .outcome_spans
+                    .get(&(ir::MAIN_DECISION.to_string(), o.clone()))
+                    .copied()
+                    .unwrap_or(contract.span);
+                (o.clone(), span)
+            })
             .collect();
-        let span = contract.span;
-        for outcome in outside {
+        for (outcome, span) in outside {
             let mut d = Diagnostic::new(
                 Code::E0404,
                 format!("`contract` outcome `{outcome}` is not in the shared vocabulary"),
             )
-            .at(span, "in this decision")
+            .at(span, "not a shared outcome")
             .with_note(format!(
                 "the `contract` decision uses only: {}",
                 ir::CONTRACT_OUTCOMES.join(", ")

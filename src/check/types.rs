@@ -23,7 +23,6 @@ pub fn arith(op: ArithOp, lhs: &Type, rhs: &Type) -> Option<Type> {
             (Year, Count) => Year,
             (Year, Year) if op == ArithOp::Sub => Number,
             (Date, Duration) => Date,
-            (Duration, Duration) if op == ArithOp::Add => Duration,
             _ => return None,
         },
         ArithOp::Mul => match (lhs, rhs) {
@@ -55,7 +54,7 @@ pub fn comparable(lhs: &Type, rhs: &Type, ordering: bool) -> bool {
         (Invalid, _) | (_, Invalid) => true,
         (Count | Number, Count | Number) => true,
         (Year, Year) | (Year, Count) | (Count, Year) => true,
-        (Money, Money) | (Percent, Percent) | (Date, Date) | (Duration, Duration) => true,
+        (Money, Money) | (Percent, Percent) | (Date, Date) => true,
         (Month, Month) | (Time, Time) => true,
         (Bool, Bool) | (Text, Text) => !ordering,
         (Enum { values: a }, Enum { values: b }) => !ordering && a == b,
@@ -75,7 +74,6 @@ pub fn orderable(ty: &Type) -> bool {
             | Type::Month
             | Type::Time
             | Type::Year
-            | Type::Duration
             | Type::Invalid
     )
 }

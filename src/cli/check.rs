@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use regel::diagnostics::{Severity, render};
 
-use super::{Exit, Format, compile, policy_files, stdout_color, usage_error};
+use super::{Exit, Format, compile, out, out_line, policy_files, stdout_color, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,8 +51,8 @@ pub fn run(args: &Args) -> Exit {
                 Severity::Warning => warnings += 1,
             }
             match args.format {
-                Format::Json => println!("{key}"),
-                Format::Human => print!("{}", render::render(diagnostic, &compiled.sources, color)),
+                Format::Json => out_line(&key),
+                Format::Human => out(&render::render(diagnostic, &compiled.sources, color)),
             }
         }
     }

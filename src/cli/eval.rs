@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use regel::diagnostics::render;
+use regel::diagnostics::{Code, Diagnostic, render};
 use regel::eval::{self, DecisionResult, FiredRule, Status};
 
-use super::{Exit, Format, compile, eprint_errors, stderr_color, usage_error};
+use super::{Exit, Format, compile, eprint_errors, out, out_line, stderr_color, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -128,9 +128,25 @@ pub fn run(args: &Args) -> Exit {
     let json: serde_json::Value = match serde_json::from_str(&facts_text) {
         Ok(json) => json,
         Err(e) => {
-            eprintln!(
-                "error[E0501]: `{}` is not valid JSON: {e}",
-                args.facts.display()
+            let diagnostic = if e.to_string().contains("recursion limit") {
+                Diagnostic::new(
+                    Code::E0508,
+                    format!(
+                        "`{}` nests deeper than the reader allows",
+                        args.facts.display()
+                    ),
+                )
+                .with_note(e.to_string())
+                .with_help("facts are flat records: inputs, yearly series and lists of records")
+            } else {
+                Diagnostic::new(
+                    Code::E0501,
+                    format!("`{}` is not valid JSON: {e}", args.facts.display()),
+                )
+            };
+            eprint!(
+                "{}",
+                render::render(&diagnostic, &compiled.sources, stderr_color())
             );
             return Exit::Errors;
         }
@@ -153,12 +169,12 @@ pub fn run(args: &Args) -> Exit {
         let explanation = regel::explain::explain(policy, &facts, &compiled.sources);
         return match args.format {
             Format::Human => {
-                print!("{}", regel::explain::render(&explanation));
+                out(&regel::explain::render(&explanation));
                 Exit::Ok
             }
             Format::Json => match serde_json::to_string_pretty(&explanation) {
                 Ok(text) => {
-                    println!("{text}");
+                    out_line(&text);
                     Exit::Ok
                 }
                 Err(e) => usage_error(&format!("cannot write the explanation: {e}")),
@@ -177,7 +193,7 @@ pub fn run(args: &Args) -> Exit {
     };
     match serde_json::to_string_pretty(&output) {
         Ok(text) => {
-            println!("{text}");
+            out_line(&text);
             Exit::Ok
         }
         Err(e) => usage_error(&format!("cannot write the result: {e}")),

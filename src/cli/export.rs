@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Exit, compile, eprint_errors, usage_error};
+use super::{Exit, compile, eprint_errors, out, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -19,6 +19,6 @@ pub fn run(args: &Args) -> Exit {
     let Some(policy) = &compiled.policy else {
         return Exit::Errors;
     };
-    print!("{}", regel::export::to_json(policy, &compiled.sources));
+    out(&regel::export::to_json(policy, &compiled.sources));
     Exit::Ok
 }

@@ -96,6 +96,19 @@ pub fn stdout_color() -> bool {
     use_color(std::io::stdout().is_terminal())
 }
 
+/// Writes to stdout. When stdout is closed (`regel export ... | head`), the
+/// rest of the output is dropped quietly instead of aborting.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Writes one line to stdout; see [`out`].
+pub fn out_line(text: &str) {
+    out(text);
+    out("\n");
+}
+
 /// Prints an I/O or usage problem and returns exit code 2.
 pub fn usage_error(message: &str) -> Exit {
     eprintln!("error: {message}");

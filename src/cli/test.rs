@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use regel::diagnostics::render;
 
-use super::{Exit, Format, compile, policy_files, stdout_color, usage_error};
+use super::{Exit, Format, compile, out, out_line, policy_files, stdout_color, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,6 +38,7 @@ pub fn run(args: &Args) -> Exit {
     let color = stdout_color();
     let mut exit = Exit::Ok;
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut broken: Vec<String> = Vec::new();
     for file in &files {
         let compiled = match compile(file) {
             Ok(c) => c,
@@ -47,9 +48,17 @@ pub fn run(args: &Args) -> Exit {
             }
         };
         let Some(policy) = &compiled.policy else {
-            for d in compiled.diagnostics.iter().filter(|d| d.is_error()) {
-                print!("{}", render::render(d, &compiled.sources, color));
+            // The policy does not check, so its tests cannot run. In JSON mode
+            // stdout stays one JSON object per line; the errors go to stderr.
+            match args.format {
+                Format::Human => {
+                    for d in compiled.diagnostics.iter().filter(|d| d.is_error()) {
+                        out(&render::render(d, &compiled.sources, color));
+                    }
+                }
+                Format::Json => super::eprint_errors(&compiled.diagnostics, &compiled.sources),
             }
+            broken.push(file.display().to_string());
             exit = exit.max(Exit::Errors);
             continue;
         };
@@ -62,9 +71,9 @@ pub fn run(args: &Args) -> Exit {
             match args.format {
                 Format::Human => {
                     let mark = if result.passed() { "ok  " } else { "FAIL" };
-                    println!("{mark} {} :: {}", file.display(), result.name);
+                    out_line(&format!("{mark} {} :: {}", file.display(), result.name));
                     for failure in &result.failures {
-                        print!("{}", render::render(failure, &compiled.sources, color));
+                        out(&render::render(failure, &compiled.sources, color));
                     }
                 }
                 Format::Json => {
@@ -74,7 +83,7 @@ pub fn run(args: &Args) -> Exit {
                         passed: result.passed(),
                         failures: result.failures.iter().map(|f| f.message.clone()).collect(),
                     };
-                    println!("{}", serde_json::to_string(&line).unwrap_or_default());
+                    out_line(&serde_json::to_string(&line).unwrap_or_default());
                 }
             }
         }
@@ -83,7 +92,13 @@ pub fn run(args: &Args) -> Exit {
         exit = exit.max(Exit::Errors);
     }
     if args.format == Format::Human {
-        println!("{passed} passed, {failed} failed");
+        if !broken.is_empty() {
+            out_line(&format!(
+                "not run, the policy has errors: {}",
+                broken.join(", ")
+            ));
+        }
+        out_line(&format!("{passed} passed, {failed} failed"));
     }
     exit
 }

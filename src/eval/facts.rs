@@ -111,12 +111,7 @@ impl Reader {
             Type::Number | Type::Money => match decimal(json) {
                 Some(Ok(d)) => Value::Decimal(d),
                 Some(Err(())) => self.out_of_range(path),
-                None => self.wrong(
-                    path,
-                    ty,
-                    json,
-                    Some("write a plain JSON number like 1500.50"),
-                ),
+                None => self.wrong(path, ty, json, Some("write a number like 1500.50")),
             },
             Type::Percent => self.percent(json, path),
             Type::Year => match decimal(json) {
@@ -358,8 +353,10 @@ impl Reader {
     }
 }
 
-/// The exact decimal of a JSON number (or of a text holding a number).
-/// `None` when the JSON is not a number; `Err` when it does not fit.
+/// The exact decimal of a JSON number, read from its text (never through
+/// `f64`), or of a text holding a plain decimal (`"250000.00"`, as exporters
+/// of decimal columns write them). `None` when it is neither; `Err` when it
+/// does not fit.
 fn decimal(json: &Json) -> Option<Result<Decimal, ()>> {
     let text = match json {
         Json::Number(n) => n.to_string(),
@@ -374,9 +371,13 @@ fn decimal(json: &Json) -> Option<Result<Decimal, ()>> {
     Some(parsed.map_err(|_| ()))
 }
 
+/// A plain decimal in text: digits with at most one `.`, optionally negative.
+/// Thousands separators (`"1,500"`, `"1.500.000"`) are not accepted.
 fn looks_numeric(s: &str) -> bool {
     let body = s.strip_prefix('-').unwrap_or(s);
     !body.is_empty()
         && body.chars().all(|c| c.is_ascii_digit() || c == '.')
         && body.chars().filter(|c| *c == '.').count() <= 1
+        && !body.starts_with('.')
+        && !body.ends_with('.')
 }

@@ -140,6 +140,8 @@ pub fn evaluate_traced(policy: &ir::Policy, facts: &Facts) -> (Evaluation, Trace
 pub struct Trace {
     first: HashMap<usize, Evaluated>,
     truths: HashMap<usize, TruthSet>,
+    /// For comparisons: every pair of known operand values compared.
+    comparisons: HashMap<usize, Vec<(Value, Value)>>,
 }
 
 /// Which truth values a condition took.
@@ -184,6 +186,43 @@ impl Trace {
             .get(&node_key(expr))
             .copied()
             .unwrap_or_default()
+    }
+
+    /// The known operand values a comparison was evaluated with.
+    pub fn comparisons(&self, expr: &ir::Expr) -> &[(Value, Value)] {
+        self.comparisons
+            .get(&node_key(expr))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds what `other` saw to this trace (for coverage over many tests of
+    /// the same policy).
+    pub fn merge(&mut self, other: Trace) {
+        for (key, value) in other.first {
+            self.first.entry(key).or_insert(value);
+        }
+        for (key, truths) in other.truths {
+            self.truths.entry(key).or_default().union(truths);
+        }
+        for (key, pairs) in other.comparisons {
+            let mine = self.comparisons.entry(key).or_default();
+            for pair in pairs {
+                if !mine.contains(&pair) {
+                    mine.push(pair);
+                }
+            }
+        }
+    }
+
+    fn record_comparison(&mut self, expr: &ir::Expr, lhs: &Value, rhs: &Value) {
+        if lhs.is_unknown() || rhs.is_unknown() {
+            return;
+        }
+        let pairs = self.comparisons.entry(node_key(expr)).or_default();
+        let pair = (lhs.clone(), rhs.clone());
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
     }
 
     fn record(&mut self, expr: &ir::Expr, value: &Evaluated) {
@@ -457,6 +496,9 @@ impl Evaluator<'_> {
             ExprKind::Compare { op, lhs, rhs } => {
                 let l = self.eval(lhs);
                 let r = self.eval(rhs);
+                if let Some(trace) = self.trace.as_deref_mut() {
+                    trace.record_comparison(expr, &l.value, &r.value);
+                }
                 compare(*op, l, r)
             }
             ExprKind::InSet {

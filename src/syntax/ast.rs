@@ -293,6 +293,8 @@ pub enum ExprKind {
     },
     Arith {
         op: ArithOp,
+        /// Where the operator is written.
+        op_span: Span,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
@@ -303,6 +305,8 @@ pub enum ExprKind {
     },
     Compare {
         op: CmpOp,
+        /// Where the operator is written.
+        op_span: Span,
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },

@@ -71,6 +71,11 @@ fn help_for(found: &str, text: &str, offset: usize) -> Option<String> {
         "||" => Some("write `or`".into()),
         "!" => Some("write `not`, or `!=` to compare".into()),
         "'" => Some("text is written between double quotes: \"like this\"".into()),
+        "," if text.get(..offset).is_some_and(|before| before.ends_with(|c: char| c.is_ascii_digit()))
+            && next.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            Some("the decimal point is `.`: write `7.5`, not `7,5`".into())
+        }
         _ => None,
     }
 }

@@ -35,9 +35,11 @@ impl Lowering {
         self.diagnostics
     }
 
+    /// The span of a pair without trailing whitespace and comments: pest
+    /// includes them when a rule ends in an optional part that is absent.
     fn span(&self, pair: &P) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, s.start(), s.start() + content_len(s.as_str()))
     }
 
     /// The next child of a pair; reports a malformed tree instead of panicking.
@@ -365,7 +367,7 @@ impl Lowering {
             Diagnostic::new(
                 Code::E0104,
                 format!(
-                    "this expression nests deeper than {} operators",
+                    "this expression is more than {} levels deep",
                     super::MAX_EXPR_DEPTH
                 ),
             )
@@ -605,7 +607,12 @@ impl Lowering {
                     other => DataValue::Literal(other, value_span),
                 }
             }
-            _ => DataValue::Literal(self.literal(value)?, value_span),
+            // A malformed literal is reported; the entry stays (as missing)
+            // so the example or test it is in still exists.
+            _ => match self.literal(value) {
+                Some(literal) => DataValue::Literal(literal, value_span),
+                None => DataValue::Missing(value_span),
+            },
         })
     }
 
@@ -743,6 +750,7 @@ impl Lowering {
                         ">" => CmpOp::Gt,
                         _ => CmpOp::Ge,
                     };
+                    let op_span = self.span(&next);
                     let right = {
                         let c = self.child(&mut inner, span)?;
                         self.expr(c)
@@ -752,6 +760,7 @@ impl Lowering {
                         span: left.span.to(right.span),
                         kind: ExprKind::Compare {
                             op,
+                            op_span,
                             lhs: Box::new(left),
                             rhs: Box::new(right.clone()),
                         },
@@ -818,6 +827,7 @@ impl Lowering {
                 "*" => ArithOp::Mul,
                 _ => ArithOp::Div,
             };
+            let op_span = self.span(&op_pair);
             let right = {
                 let c = self.child(&mut inner, span)?;
                 self.expr(c)
@@ -830,6 +840,7 @@ impl Lowering {
                 span: left.span.to(right.span),
                 kind: ExprKind::Arith {
                     op,
+                    op_span,
                     lhs: Box::new(left),
                     rhs: Box::new(right),
                 },
@@ -944,6 +955,7 @@ impl Lowering {
         } else {
             ArithOp::Sub
         };
+        let op_span = self.span(&op_pair);
         let amount_pair = self.child(&mut inner, span)?;
         let amount = Expr {
             kind: ExprKind::Literal(self.integer_literal(&amount_pair)?),
@@ -952,6 +964,7 @@ impl Lowering {
         Some(Expr {
             kind: ExprKind::Arith {
                 op,
+                op_span,
                 lhs: Box::new(base),
                 rhs: Box::new(amount),
             },
@@ -1055,6 +1068,21 @@ impl Lowering {
                 Some(Literal::Duration { amount, unit })
             }
             Rule::number_lit => {
+                if looks_like_thousands(text) {
+                    let digits = text.replace(['.', '_'], "");
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0107,
+                            format!("`{text}` looks like a number with a thousands separator"),
+                        )
+                        .at(span, "`.` is a decimal point here")
+                        .with_help(format!(
+                            "write `{}` for the whole number, or add a digit (`{text}0`) if you mean the decimal",
+                            group_thousands(&digits)
+                        )),
+                    );
+                    return None;
+                }
                 let value = self.decimal(text, span)?;
                 Some(Literal::Number {
                     value,
@@ -1124,7 +1152,10 @@ impl Lowering {
         }
         let dots = body.matches('.').count();
         let decimals = body.rsplit('.').next().map_or(0, str::len);
-        if dots > 1 || (dots == 1 && decimals == 3) {
+        let whole = body.split('.').next().unwrap_or("");
+        let thousands_like =
+            dots == 1 && decimals == 3 && !whole.starts_with('0') && whole.len() <= 3;
+        if dots > 1 || thousands_like {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E0102,
@@ -1132,7 +1163,7 @@ impl Lowering {
                 )
                 .at(span, "`.` is a decimal point here")
                 .with_help(format!(
-                    "write `€{}`; '.' is a decimal point, group thousands with `_`",
+                    "write `€{}`; `.` is a decimal point, group thousands with `_`",
                     group_thousands(&digits_only)
                 )),
             );
@@ -1208,6 +1239,62 @@ fn children(expr: &Expr) -> Vec<&Expr> {
             all.extend(body.as_deref());
             all
         }
+    }
+}
+
+/// The length of `text` without trailing whitespace and `//` comments.
+fn content_len(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let kept = text.get(..end).unwrap_or("");
+        let line_start = kept.rfind('\n').map_or(0, |i| i + 1);
+        let line = kept.get(line_start..).unwrap_or("");
+        match comment_start(line) {
+            Some(at) => end = kept.get(..line_start + at).unwrap_or("").trim_end().len(),
+            None => return end,
+        }
+    }
+}
+
+/// Where a `//` comment starts on a line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut previous_slash = false;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '/' if previous_slash => return Some(i - 1),
+            _ => {}
+        }
+        previous_slash = c == '/';
+    }
+    None
+}
+
+/// `1.000` or `25.000`: a `.` followed by exactly three digits, the way Dutch
+/// documents group thousands. Real three-decimal values are rare in policies
+/// and can be written with a fourth digit.
+fn looks_like_thousands(text: &str) -> bool {
+    match text.split_once('.') {
+        Some((whole, decimals)) => {
+            !whole.contains('_')
+                && !whole.starts_with('0')
+                && whole.len() <= 3
+                && decimals.len() == 3
+                && !decimals.contains('_')
+        }
+        None => false,
     }
 }
 

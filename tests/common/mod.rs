@@ -1,6 +1,12 @@
 //! Shared helpers for the integration tests: compile a policy from disk the way
 //! the CLI does (modules are looked up in the folders above the policy).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
