@@ -33,6 +33,8 @@ pub const MAIN_DECISION: &str = "contract";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
+    /// True for a shared module checked on its own (`module name { ... }`).
+    pub is_module: bool,
     pub id: String,
     pub title: String,
     pub insurer: Option<String>,

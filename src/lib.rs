@@ -22,6 +22,7 @@
 //! `regel` binary (`src/cli`) reads files, prints and picks exit codes.
 
 pub mod check;
+pub mod coverage;
 pub mod diagnostics;
 pub mod eval;
 pub mod explain;

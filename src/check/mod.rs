@@ -115,6 +115,7 @@ impl<'a> Checker<'a> {
         let tests = self.check_tests(&examples);
         let header = header?;
         Some(ir::Policy {
+            is_module: program.policy.header.kind == ast::FileKind::Module,
             id: header.id,
             title: header.title,
             insurer: header.insurer,

@@ -15,6 +15,12 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Report which rules, condition parts and threshold boundaries the tests exercise
+    #[arg(long)]
+    coverage: bool,
+    /// Fail (exit 1) when fewer than this percentage of rules fire in some test
+    #[arg(long, value_name = "PERCENT")]
+    min_coverage: Option<rust_decimal::Decimal>,
 }
 
 #[derive(Serialize)]
@@ -39,6 +45,8 @@ pub fn run(args: &Args) -> Exit {
     let mut exit = Exit::Ok;
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut broken: Vec<String> = Vec::new();
+    let measure = args.coverage || args.min_coverage.is_some();
+    let (mut rules_fired, mut rules_countable) = (0usize, 0usize);
     for file in &files {
         let compiled = match compile(file) {
             Ok(c) => c,
@@ -62,6 +70,10 @@ pub fn run(args: &Args) -> Exit {
             exit = exit.max(Exit::Errors);
             continue;
         };
+        if policy.is_module {
+            // Modules are tested through the policies that use them.
+            continue;
+        }
         for result in regel::testing::run(policy) {
             if result.passed() {
                 passed += 1;
@@ -87,9 +99,38 @@ pub fn run(args: &Args) -> Exit {
                 }
             }
         }
+        if measure {
+            let coverage = regel::coverage::measure(policy, &compiled.sources);
+            rules_fired += coverage.rules_fired;
+            rules_countable += coverage.rules_countable;
+            if args.coverage {
+                match args.format {
+                    Format::Human => out(&regel::coverage::render(&coverage, &file.display().to_string())),
+                    Format::Json => out_line(
+                        &serde_json::json!({ "file": file.display().to_string(), "coverage": coverage })
+                            .to_string(),
+                    ),
+                }
+            }
+        }
     }
     if failed > 0 {
         exit = exit.max(Exit::Errors);
+    }
+    if let Some(minimum) = args.min_coverage {
+        let percent = if rules_countable == 0 {
+            rust_decimal::Decimal::ONE_HUNDRED
+        } else {
+            rust_decimal::Decimal::from(rules_fired) * rust_decimal::Decimal::ONE_HUNDRED
+                / rust_decimal::Decimal::from(rules_countable)
+        };
+        if percent < minimum {
+            eprintln!(
+                "coverage {}% of rules fired is below the minimum of {minimum}%",
+                percent.round_dp(1).normalize()
+            );
+            exit = exit.max(Exit::Errors);
+        }
     }
     if args.format == Format::Human {
         if !broken.is_empty() {
