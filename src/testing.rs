@@ -63,11 +63,15 @@ pub fn describe_actual(actual: &eval::DecisionResult) -> String {
             ),
         },
         _ => {
-            let missing = if actual.missing.is_empty() && actual.tbd.is_empty() {
+            let missing = if actual.missing.is_empty()
+                && actual.tbd.is_empty()
+                && actual.undefined.is_empty()
+            {
                 String::new()
             } else {
                 let mut waits: Vec<String> = actual.missing.clone();
                 waits.extend(actual.tbd.iter().map(|t| format!("tbd {t}")));
+                waits.extend(actual.undefined.iter().cloned());
                 format!(", waiting for {}", waits.join(", "))
             };
             format!(

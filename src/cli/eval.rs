@@ -62,6 +62,8 @@ struct DecisionOutput<'a> {
     possible: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     tbd: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    undefined: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -93,6 +95,7 @@ impl<'a> From<&'a DecisionResult> for DecisionOutput<'a> {
             missing: &d.missing,
             possible: &d.possible,
             tbd: &d.tbd,
+            undefined: &d.undefined,
         }
     }
 }

@@ -98,6 +98,8 @@ pub struct DecisionResult {
     pub missing: Vec<String>,
     /// When undetermined: the `tbd` constants it waits for.
     pub tbd: Vec<String>,
+    /// When undetermined: computations without a value (a division by zero).
+    pub undefined: Vec<String>,
     /// Every rule of the decision with the truth of its condition.
     pub rules: Vec<RuleResult>,
 }
@@ -344,6 +346,7 @@ impl Evaluator<'_> {
         let undetermined = !blocking.is_empty();
         let mut missing = BTreeSet::new();
         let mut tbd = BTreeSet::new();
+        let mut undefined = BTreeSet::new();
         let mut possible = Vec::new();
         if undetermined {
             let mut outcomes: Vec<&str> = blocking
@@ -363,7 +366,9 @@ impl Evaluator<'_> {
                         Reason::Tbd(t) => {
                             tbd.insert(t.clone());
                         }
-                        Reason::Undefined(_) => {}
+                        Reason::Undefined(u) => {
+                            undefined.insert(u.clone());
+                        }
                     }
                 }
             }
@@ -393,6 +398,7 @@ impl Evaluator<'_> {
             possible,
             missing: missing.into_iter().collect(),
             tbd: tbd.into_iter().collect(),
+            undefined: undefined.into_iter().collect(),
             rules: rules
                 .into_iter()
                 .map(|(rule, truth, why)| RuleResult {
