@@ -524,9 +524,21 @@ impl Evaluator<'_> {
             } => {
                 let v = self.eval(value);
                 let l = self.eval(list);
+                let list_path = self.fact_path(list);
                 let found = match l.value {
                     Value::List(items) => {
-                        membership(v, items.into_iter().map(Evaluated::known).collect())
+                        // A missing element is named by its place in the list.
+                        let members = items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, item)| match (&item, &list_path) {
+                                (Value::Unknown, Some(path)) => {
+                                    Evaluated::unknown(Reason::Fact(format!("{path}[{index}]")))
+                                }
+                                _ => Evaluated::known(item),
+                            })
+                            .collect();
+                        membership(v, members)
                     }
                     _ => Evaluated::unknown_because(l.why),
                 };
