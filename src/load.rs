@@ -3,6 +3,15 @@
 //! The library does no I/O: the caller passes a [`ModuleResolver`] that finds a
 //! module's text (the CLI looks on disk). Every loaded file is added to the
 //! [`SourceMap`], so diagnostics can point into modules too.
+//!
+//! What a `use` brings in: every module reached (directly or through other
+//! modules) contributes its declarations — inputs, constants, definitions —
+//! once. Rules come only from the `use` lines of the file being checked: each
+//! such line selects rules of its module (all, `except ...` or `only ...`)
+//! and gives them its `cites`. A module used by another module lends it names,
+//! not rules. So the order of `use` lines never matters, and a document that
+//! states one module's conditions under several sections uses the module
+//! several times, each time with `only` and the section it cites.
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, SourceMap};
@@ -32,6 +41,9 @@ impl ModuleResolver for NoModules {
 pub struct Program {
     pub policy: ast::File,
     pub modules: Vec<LoadedModule>,
+    /// The rules the policy takes from modules: one selection per `use` line
+    /// of the policy itself, in file order.
+    pub selections: Vec<ast::Use>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,11 +51,6 @@ pub struct LoadedModule {
     /// The path as written after `use`: `common/general`.
     pub path: String,
     pub file: ast::File,
-    /// The `cites` of the `use` that loaded it: where the source document
-    /// states the module's conditions.
-    pub cites: Option<String>,
-    /// Rules of the module the `use` leaves out.
-    pub except: Vec<ast::Ident>,
 }
 
 /// Parses the file `root` (already in `sources`) and everything it uses.
@@ -68,10 +75,22 @@ pub fn load(
         diagnostics,
         ..
     } = loader;
-    (
-        policy.map(|policy| Program { policy, modules }),
-        diagnostics,
-    )
+    let program = policy.map(|policy| {
+        let selections = policy
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Use(u) => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        Program {
+            policy,
+            modules,
+            selections,
+        }
+    });
+    (program, diagnostics)
 }
 
 struct Loader<'a> {
@@ -97,22 +116,11 @@ impl Loader<'_> {
             .get(file_id)
             .map(|f| f.name.clone())
             .unwrap_or_default();
-        let mut used_here: Vec<&ast::Use> = Vec::new();
         for item in &file.items {
             let ast::Item::Use(use_decl) = item else {
                 continue;
             };
             let path = use_decl.path.value.clone();
-            if let Some(first) = used_here.iter().find(|u| u.path.value == path) {
-                self.diagnostics.push(
-                    Diagnostic::new(Code::E0202, format!("module `{path}` is used twice"))
-                        .at(use_decl.path.span, "used again here")
-                        .with_secondary(first.path.span, "first used here")
-                        .with_help("use a module once; put every rule it should leave out in one `except` list"),
-                );
-                continue;
-            }
-            used_here.push(use_decl);
             if self.stack.contains(&path) {
                 let mut chain = self.stack.clone();
                 chain.push(path.clone());
@@ -158,12 +166,7 @@ impl Loader<'_> {
                     self.stack.push(path.clone());
                     self.load_uses(&module, id);
                     self.stack.pop();
-                    self.modules.push(LoadedModule {
-                        path,
-                        file: module,
-                        cites: use_decl.cites.as_ref().map(|c| c.value.clone()),
-                        except: use_decl.except.clone(),
-                    });
+                    self.modules.push(LoadedModule { path, file: module });
                 }
                 Err(reason) => self.diagnostics.push(
                     Diagnostic::new(Code::E0204, format!("module `{path}` not found"))

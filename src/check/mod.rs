@@ -65,6 +65,8 @@ struct Checker<'a> {
     def_types: Vec<Option<Type>>,
     decisions: Vec<ir::Decision>,
     decision_spans: BTreeMap<String, Span>,
+    /// The `use` line that took each module rule.
+    selected_by: BTreeMap<String, Span>,
     /// Where each (decision, outcome) is listed.
     outcome_spans: BTreeMap<(String, String), Span>,
     rules: Vec<PendingRule<'a>>,
@@ -97,15 +99,15 @@ impl<'a> Checker<'a> {
             self.decisions
                 .push(standard_contract(program.policy.header.span));
         }
+        // Modules lend declarations; rules come from the policy's own `use`
+        // lines (src/load.rs explains why).
         for module in &program.modules {
-            self.check_except(module);
-            self.collect(&module.file, Some(&module.path), module.cites.as_deref());
-            self.rules.retain(|r| {
-                r.module.as_deref() != Some(module.path.as_str())
-                    || !module.except.iter().any(|e| e.name == r.decl.id.name)
-            });
+            self.collect(&module.file, Some(&module.path), false);
         }
-        self.collect(&program.policy, None, None);
+        for selection in &program.selections {
+            self.select_rules(program, selection);
+        }
+        self.collect(&program.policy, None, true);
 
         let definitions = self.definitions();
         self.check_decisions(&program.policy);
@@ -223,9 +225,19 @@ impl<'a> Checker<'a> {
         true
     }
 
-    fn collect(&mut self, file: &'a ast::File, module: Option<&str>, use_cites: Option<&str>) {
+    /// Collects a file's declarations; for the file being checked (`root`)
+    /// also its rules, examples and tests.
+    fn collect(&mut self, file: &'a ast::File, module: Option<&str>, root: bool) {
         let module_name = module.map(str::to_string);
         for item in &file.items {
+            if !root
+                && matches!(
+                    item,
+                    ast::Item::Rule(_) | ast::Item::Example(_) | ast::Item::Test(_)
+                )
+            {
+                continue;
+            }
             match item {
                 ast::Item::Use(_) => {}
                 ast::Item::Input(input) => self.collect_input(input, &module_name),
@@ -258,7 +270,7 @@ impl<'a> Checker<'a> {
                     self.rules.push(PendingRule {
                         decl: rule,
                         module: module_name.clone(),
-                        use_cites: use_cites.map(str::to_string),
+                        use_cites: None,
                     });
                 }
                 ast::Item::Example(example) => {
@@ -285,30 +297,64 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Every name in `use ... except` must be a rule of that module.
-    fn check_except(&mut self, module: &crate::load::LoadedModule) {
-        let ids: Vec<&str> = module
+    /// Takes the rules one `use` line selects from its module.
+    fn select_rules(&mut self, program: &'a Program, selection: &'a ast::Use) {
+        let path = selection.path.value.as_str();
+        // A module that failed to load was reported by the loader.
+        let Some(module) = program.modules.iter().find(|m| m.path == path) else {
+            return;
+        };
+        let rules: Vec<&'a ast::RuleDecl> = module
             .file
             .items
             .iter()
             .filter_map(|item| match item {
-                ast::Item::Rule(rule) => Some(rule.id.name.as_str()),
+                ast::Item::Rule(rule) => Some(rule),
                 _ => None,
             })
             .collect();
-        for name in &module.except {
-            if ids.contains(&name.name.as_str()) {
+        let named = selection.only.iter().flatten().chain(&selection.except);
+        for name in named {
+            if rules.iter().any(|r| r.id.name == name.name) {
                 continue;
             }
             let mut d = Diagnostic::new(
                 Code::E0214,
-                format!("module `{}` has no rule `{}`", module.path, name.name),
+                format!("module `{path}` has no rule `{}`", name.name),
             )
             .at(name.span, "not a rule of this module");
-            if let Some(s) = did_you_mean(&name.name, ids.iter().copied()) {
+            if let Some(s) = did_you_mean(&name.name, rules.iter().map(|r| r.id.name.as_str())) {
                 d = d.with_help(format!("did you mean `{s}`?"));
             }
             self.error(d);
+        }
+        for rule in rules {
+            let taken = match &selection.only {
+                Some(only) => only.iter().any(|o| o.name == rule.id.name),
+                None => !selection.except.iter().any(|e| e.name == rule.id.name),
+            };
+            if !taken {
+                continue;
+            }
+            if let Some(first) = self.selected_by.get(&rule.id.name).copied() {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0208,
+                        format!("rule `{}` of `{path}` is taken twice", rule.id.name),
+                    )
+                    .at(selection.path.span, "takes it again")
+                    .with_secondary(first, "first taken here")
+                    .with_help("each rule is taken by one `use` line; name it in `except` here or leave it out of `only`"),
+                );
+                continue;
+            }
+            self.selected_by
+                .insert(rule.id.name.clone(), selection.path.span);
+            self.rules.push(PendingRule {
+                decl: rule,
+                module: Some(module.path.clone()),
+                use_cites: selection.cites.as_ref().map(|c| c.value.clone()),
+            });
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Use {
     pub path: Str,
     /// Rules of the module this policy leaves out.
     pub except: Vec<Ident>,
+    /// When given, the only rules of the module this policy takes.
+    pub only: Option<Vec<Ident>>,
     pub cites: Option<Str>,
     pub span: Span,
 }

@@ -100,6 +100,7 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         Rule::header_field => "a header field like `title \"...\"`",
         Rule::use_decl | Rule::kw_use => "`use`",
         Rule::except_list | Rule::kw_except => "`except rule, ...`",
+        Rule::only_list | Rule::kw_only => "`only rule, ...`",
         Rule::input_block | Rule::kw_input => "`input`",
         Rule::input_decl => "an input declaration `name: type \"description\"`",
         Rule::const_decl | Rule::kw_const => "`const`",

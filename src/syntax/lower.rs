@@ -211,6 +211,7 @@ impl Lowering {
             span: self.span(&path_pair),
         };
         let mut except = Vec::new();
+        let mut only = None;
         let mut cites = None;
         for part in inner {
             match part.as_rule() {
@@ -219,12 +220,20 @@ impl Lowering {
                         .map(|i| self.ident(i))
                         .collect();
                 }
+                Rule::only_list => {
+                    only = Some(
+                        Self::meaningful(part.into_inner())
+                            .map(|i| self.ident(i))
+                            .collect(),
+                    );
+                }
                 _ => cites = self.cites(part),
             }
         }
         Some(Use {
             path,
             except,
+            only,
             cites,
             span,
         })
@@ -1316,6 +1325,7 @@ fn is_keyword(rule: Rule) -> bool {
         rule,
         Rule::kw_use
             | Rule::kw_except
+            | Rule::kw_only
             | Rule::kw_input
             | Rule::kw_const
             | Rule::kw_def
