@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::ir;
 use crate::source::SourceMap;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Document<'a> {
     pub format: &'static str,
     pub regel_version: &'static str,
@@ -20,7 +20,7 @@ pub struct Document<'a> {
     pub policy: &'a ir::Policy,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SourceRef {
     pub file: u32,
     pub name: String,

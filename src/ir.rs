@@ -8,9 +8,10 @@
 //! no part in equality, so two policies that differ only in layout are equal.
 //!
 //! The serde form of these types is the `regel-ir/1` JSON format
-//! (docs/json-format.md).
+//! (docs/ir.md).
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::source::Span;
@@ -31,7 +32,7 @@ pub const CONTRACT_OUTCOMES: &[&str] = &[
 /// The name of the main decision of every policy.
 pub const MAIN_DECISION: &str = "contract";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Policy {
     /// True for a shared module checked on its own (`module name { ... }`).
     pub is_module: bool,
@@ -67,7 +68,7 @@ impl Policy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Input {
     pub name: String,
     #[serde(rename = "type")]
@@ -78,7 +79,7 @@ pub struct Input {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Constant {
     pub name: String,
     #[serde(rename = "type")]
@@ -91,7 +92,7 @@ pub struct Constant {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Definition {
     pub name: String,
     pub label: Option<String>,
@@ -102,7 +103,7 @@ pub struct Definition {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Decision {
     pub name: String,
     pub label: Option<String>,
@@ -126,7 +127,7 @@ impl Decision {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Rule {
     pub id: String,
     pub label: String,
@@ -140,7 +141,7 @@ pub struct Rule {
 }
 
 /// A named set of facts that tests build on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Example {
     pub name: String,
     /// The facts, in the same JSON form `regel eval --facts` reads.
@@ -148,7 +149,7 @@ pub struct Example {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Test {
     pub name: String,
     /// The complete facts of the test (its example merged with its own facts).
@@ -157,7 +158,7 @@ pub struct Test {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Expectation {
     pub decision: String,
     /// `None` when the test expects the decision to be undetermined.
@@ -168,7 +169,7 @@ pub struct Expectation {
 }
 
 /// A type, with its unit for numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Type {
     Bool,
@@ -207,7 +208,7 @@ pub enum Type {
     Invalid,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Field {
     pub name: String,
     #[serde(rename = "type")]
@@ -252,7 +253,7 @@ impl Type {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Expr {
     #[serde(flatten)]
     pub kind: ExprKind,
@@ -261,7 +262,7 @@ pub struct Expr {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "node", rename_all = "snake_case")]
 pub enum ExprKind {
     Literal {
@@ -342,7 +343,7 @@ pub enum ExprKind {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ArithOp {
     Add,
@@ -362,14 +363,14 @@ impl ArithOp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LogicOp {
     And,
     Or,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CmpOp {
     Eq,
@@ -397,7 +398,7 @@ impl CmpOp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AggregateKind {
     Count,
@@ -406,7 +407,7 @@ pub enum AggregateKind {
     Sum,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DurationUnit {
     Years,
@@ -417,15 +418,30 @@ pub enum DurationUnit {
 /// A constant value. Its unit is in the enclosing expression's type: a
 /// `Decimal` is a count, number, money amount, percentage (as a fraction) or
 /// year depending on that type. Decimals serialize as strings to stay exact.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Literal {
     Bool(bool),
-    Decimal(#[serde(with = "rust_decimal::serde::str")] Decimal),
-    Date(#[serde(serialize_with = "serialize_date")] jiff::civil::Date),
-    Month(YearMonth),
-    Time(#[serde(serialize_with = "serialize_time")] jiff::civil::Time),
-    Duration { amount: i64, unit: DurationUnit },
+    Decimal(
+        #[serde(with = "rust_decimal::serde::str")]
+        #[schemars(with = "String")]
+        Decimal,
+    ),
+    Date(
+        #[serde(serialize_with = "serialize_date")]
+        #[schemars(with = "String")]
+        jiff::civil::Date,
+    ),
+    Month(#[schemars(with = "String")] YearMonth),
+    Time(
+        #[serde(serialize_with = "serialize_time")]
+        #[schemars(with = "String")]
+        jiff::civil::Time,
+    ),
+    Duration {
+        amount: i64,
+        unit: DurationUnit,
+    },
     Text(String),
     Enum(String),
 }

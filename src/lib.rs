@@ -29,6 +29,7 @@ pub mod explain;
 pub mod export;
 pub mod ir;
 pub mod load;
+pub mod schema;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 mod export;
+mod schema;
 mod test;
 
 use std::io::IsTerminal;
@@ -38,6 +39,8 @@ enum Command {
     Export(export::Args),
     /// Run the tests written in policy files
     Test(test::Args),
+    /// Print the JSON Schema of a policy's facts (or, with --ir, of the export format)
+    Schema(schema::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -79,6 +82,7 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Schema(args) => schema::run(&args),
     };
     exit.code()
 }
