@@ -56,12 +56,23 @@ pub fn to_json(policy: &ir::Policy, sources: &SourceMap) -> String {
 
 /// One hash over the text of every source file that went into a policy (the
 /// policy and its modules, in load order): a decision names exactly the text
-/// that made it, whatever path the files were read from.
+/// that made it, whatever path the files were read from. It is the SHA-256 of
+/// the files' own SHA-256 hex digests, one per line, so it can be recomputed
+/// from an exported document's `sources` (see [`policy_sha256_of_digests`]).
 pub fn policy_sha256(sources: &SourceMap) -> String {
+    let digests: Vec<String> = sources
+        .files()
+        .map(|(_, file)| hex(&Sha256::digest(file.text.as_bytes())))
+        .collect();
+    policy_sha256_of_digests(&digests)
+}
+
+/// [`policy_sha256`] from the per-file digests.
+pub fn policy_sha256_of_digests(digests: &[String]) -> String {
     let mut hasher = Sha256::new();
-    for (_, file) in sources.files() {
-        hasher.update((file.text.len() as u64).to_le_bytes());
-        hasher.update(file.text.as_bytes());
+    for digest in digests {
+        hasher.update(digest.as_bytes());
+        hasher.update(b"\n");
     }
     hex(&hasher.finalize())
 }

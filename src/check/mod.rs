@@ -8,7 +8,7 @@
 
 mod data;
 mod expr;
-mod order;
+pub(crate) mod order;
 pub mod types;
 
 use std::collections::BTreeMap;

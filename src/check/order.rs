@@ -171,7 +171,7 @@ pub(super) fn references(
 
 /// A cycle among decisions that read each other's outcomes, as names with the
 /// first repeated at the end; `None` when there is none.
-pub(super) fn decision_cycle(decisions: &[crate::ir::Decision]) -> Option<Vec<String>> {
+pub(crate) fn decision_cycle(decisions: &[crate::ir::Decision]) -> Option<Vec<String>> {
     let index = |name: &str| decisions.iter().position(|d| d.name == name);
     for start in 0..decisions.len() {
         // Depth-first search with an explicit stack: (decision, next dependency).

@@ -11,7 +11,7 @@ use super::{Exit, Format, compile, eprint_errors, out, out_line, stderr_color, u
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The policy file
+    /// The policy: a .regel file, or a regel-ir/1 .json file from `regel export`
     policy: PathBuf,
     /// One provider's facts: a JSON object keyed by input name (`-` for stdin)
     #[arg(long)]
@@ -107,15 +107,57 @@ struct Provenance {
     format: &'static str,
 }
 
-pub fn run(args: &Args) -> Exit {
-    let compiled = match compile(&args.policy) {
-        Ok(c) => c,
-        Err(message) => return usage_error(&message),
-    };
+/// The policy to evaluate: checked from source, or imported from an
+/// exported `regel-ir/1` document (a `.json` file).
+struct Loaded {
+    sources: regel::source::SourceMap,
+    policy: regel::ir::Policy,
+    policy_sha256: String,
+}
+
+fn load_policy(path: &std::path::Path) -> Result<Loaded, Exit> {
+    if path.extension().is_some_and(|e| e == "json") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage_error(&format!("cannot read `{}`: {e}", path.display())))?;
+        return match regel::import::import(&text) {
+            Ok(imported) => {
+                let digests: Vec<String> =
+                    imported.sources.iter().map(|(_, d)| d.clone()).collect();
+                Ok(Loaded {
+                    sources: regel::source::SourceMap::new(),
+                    policy: imported.policy,
+                    policy_sha256: regel::export::policy_sha256_of_digests(&digests),
+                })
+            }
+            Err(problems) => {
+                let color = stderr_color();
+                let empty = regel::source::SourceMap::new();
+                for problem in &problems {
+                    eprint!("{}", render::render(problem, &empty, color));
+                }
+                Err(Exit::Errors)
+            }
+        };
+    }
+    let compiled = compile(path).map_err(|message| usage_error(&message))?;
     eprint_errors(&compiled.diagnostics, &compiled.sources);
-    let Some(policy) = &compiled.policy else {
-        return Exit::Errors;
+    let policy_sha256 = regel::export::policy_sha256(&compiled.sources);
+    match compiled.policy {
+        Some(policy) => Ok(Loaded {
+            sources: compiled.sources,
+            policy,
+            policy_sha256,
+        }),
+        None => Err(Exit::Errors),
+    }
+}
+
+pub fn run(args: &Args) -> Exit {
+    let loaded = match load_policy(&args.policy) {
+        Ok(loaded) => loaded,
+        Err(exit) => return exit,
     };
+    let policy = &loaded.policy;
     let facts_text = if args.facts.as_os_str() == "-" {
         let mut text = String::new();
         if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
@@ -149,7 +191,7 @@ pub fn run(args: &Args) -> Exit {
             };
             eprint!(
                 "{}",
-                render::render(&diagnostic, &compiled.sources, stderr_color())
+                render::render(&diagnostic, &loaded.sources, stderr_color())
             );
             return Exit::Errors;
         }
@@ -158,7 +200,7 @@ pub fn run(args: &Args) -> Exit {
     if !problems.is_empty() {
         let color = stderr_color();
         for problem in &problems {
-            eprint!("{}", render::render(problem, &compiled.sources, color));
+            eprint!("{}", render::render(problem, &loaded.sources, color));
         }
         eprintln!(
             "{}: {} problem{} in the facts; no decision made",
@@ -169,7 +211,7 @@ pub fn run(args: &Args) -> Exit {
         return Exit::Errors;
     }
     if args.explain {
-        let explanation = regel::explain::explain(policy, &facts, &compiled.sources);
+        let explanation = regel::explain::explain(policy, &facts, &loaded.sources);
         return match args.format {
             Format::Human => {
                 out(&regel::explain::render(&explanation));
@@ -189,7 +231,7 @@ pub fn run(args: &Args) -> Exit {
         policy: &evaluation.policy,
         decisions: Decisions(&evaluation.decisions),
         provenance: Provenance {
-            policy_sha256: regel::export::policy_sha256(&compiled.sources),
+            policy_sha256: loaded.policy_sha256.clone(),
             regel_version: regel::export::REGEL_VERSION,
             format: regel::ir::FORMAT,
         },

@@ -2,7 +2,7 @@
 //!
 //! Codes are stable: once published a code keeps its meaning and is never reused.
 //! They are grouped by stage: 01xx syntax, 02xx names, 03xx types and units,
-//! 04xx decisions and rules, 05xx provider data, 07xx policy tests, W0xxx lints.
+//! 04xx decisions and rules, 05xx provider data, 07xx policy tests, 08xx importing regel-ir, W0xxx lints.
 //! Evaluation itself has no errors: what cannot be computed is unknown.
 //! Each code has a section in docs/diagnostics.md.
 
@@ -90,6 +90,11 @@ codes! {
     E0508 => Error, "facts nested too deeply";
     // Tests
     E0701 => Error, "a test's expectation does not hold";
+    // Importing regel-ir/1
+    E0801 => Error, "not a readable regel-ir document";
+    E0802 => Error, "unknown regel-ir format version";
+    E0803 => Error, "malformed regel-ir document";
+    E0804 => Error, "regel-ir document does not check";
     // Lints
     W0001 => Warning, "a `tbd` value is used";
     W0002 => Warning, "input without a description";

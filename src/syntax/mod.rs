@@ -22,8 +22,10 @@ pub const MAX_NESTING: usize = 32;
 
 /// The deepest expression tree a policy may build, counting every operator:
 /// long operator chains (`a + b + c ...`, `not not ...`) nest without brackets.
-/// Later stages walk expressions recursively; this bound keeps them safe.
-pub const MAX_EXPR_DEPTH: usize = 256;
+/// Later stages walk expressions recursively, and the exported JSON of the
+/// deepest legal policy must still import (docs/ir.md); real policies stay
+/// below ten.
+pub const MAX_EXPR_DEPTH: usize = 64;
 
 #[derive(Parser)]
 #[grammar = "../grammar/regel.pest"]
