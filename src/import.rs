@@ -645,7 +645,8 @@ impl Reader {
                     "gt" => CmpOp::Gt,
                     "ge" => CmpOp::Ge,
                     other => {
-                        return self.fail(&at(path, "op"), format!("`{other}` is not a comparison"));
+                        return self
+                            .fail(&at(path, "op"), format!("`{other}` is not a comparison"));
                     }
                 },
                 lhs: self.sub(map, "lhs", path)?,
