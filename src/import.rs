@@ -84,21 +84,8 @@ pub fn import(text: &str) -> Result<Imported, Vec<Diagnostic>> {
 /// The nesting depth of a JSON text when it exceeds [`MAX_JSON_DEPTH`].
 fn too_deep(text: &str) -> Option<usize> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-            continue;
-        }
+    for (_, c) in crate::source::code_chars(text, false) {
         match c {
-            '"' => in_string = true,
             '{' | '[' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {

@@ -132,3 +132,61 @@ impl SourceMap {
             .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
     }
 }
+
+/// The characters of `text` that are code, with their byte offsets: those
+/// outside `"..."` string literals (which may contain `\"`) and, when
+/// `comments` is set, outside `//` line comments. One scanner serves the
+/// nesting checks of Regel source and JSON and the search for comments.
+pub fn code_chars(text: &str, comments: bool) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut in_comment = false;
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (offset, c) = chars.next()?;
+            if in_comment {
+                in_comment = c != '\n';
+                if !in_comment {
+                    return Some((offset, c));
+                }
+                continue;
+            }
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' || c == '\n' {
+                    in_string = false;
+                }
+                continue;
+            }
+            if c == '"' {
+                in_string = true;
+                continue;
+            }
+            if comments && c == '/' && chars.peek().map(|(_, next)| *next) == Some('/') {
+                in_comment = true;
+                continue;
+            }
+            return Some((offset, c));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code_chars;
+
+    #[test]
+    fn code_chars_skip_strings_and_comments() {
+        let text = "a \"b // (\\\" [\" c // { d\ne";
+        let code: String = code_chars(text, true).map(|(_, c)| c).collect();
+        assert_eq!(code, "a  c \ne");
+        let json: String = code_chars("{\"k\": \"[\"}", false)
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(json, "{: }");
+    }
+}

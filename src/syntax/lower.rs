@@ -1267,26 +1267,14 @@ fn content_len(text: &str) -> usize {
 
 /// Where a `//` comment starts on a line, outside string literals.
 fn comment_start(line: &str) -> Option<usize> {
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut previous_slash = false;
-    for (i, c) in line.char_indices() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
+    let mut previous: Option<(usize, char)> = None;
+    for (offset, c) in crate::source::code_chars(line, false) {
+        if let Some((start, '/')) = previous {
+            if c == '/' && start + 1 == offset {
+                return Some(start);
             }
-            continue;
         }
-        match c {
-            '"' => in_string = true,
-            '/' if previous_slash => return Some(i - 1),
-            _ => {}
-        }
-        previous_slash = c == '/';
+        previous = Some((offset, c));
     }
     None
 }

@@ -55,46 +55,27 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Vec<Diagnostic>) {
 /// strings and comments.
 fn check_nesting(file: FileId, text: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    let mut previous = '\0';
-    for (offset, ch) in text.char_indices() {
-        if in_comment {
-            in_comment = ch != '\n';
-        } else if in_string {
-            if escaped {
-                escaped = false;
-            } else if ch == '\\' {
-                escaped = true;
-            } else if ch == '"' || ch == '\n' {
-                in_string = false;
-            }
-        } else {
-            match ch {
-                '"' => in_string = true,
-                '/' if previous == '/' => in_comment = true,
-                '(' | '{' | '[' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some(
-                            Diagnostic::new(
-                                Code::E0104,
-                                format!("brackets nest deeper than {MAX_NESTING} levels"),
-                            )
-                            .at(
-                                Span::new(file, offset, offset + ch.len_utf8()),
-                                "this bracket is too deep",
-                            )
-                            .with_help("split the expression into named definitions with `def`"),
-                        );
-                    }
+    for (offset, ch) in crate::source::code_chars(text, true) {
+        match ch {
+            '(' | '{' | '[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(
+                            Code::E0104,
+                            format!("brackets nest deeper than {MAX_NESTING} levels"),
+                        )
+                        .at(
+                            Span::new(file, offset, offset + ch.len_utf8()),
+                            "this bracket is too deep",
+                        )
+                        .with_help("split the expression into named definitions with `def`"),
+                    );
                 }
-                ')' | '}' | ']' => depth = depth.saturating_sub(1),
-                _ => {}
             }
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
         }
-        previous = if in_comment { '\0' } else { ch };
     }
     None
 }
