@@ -107,3 +107,44 @@ fn facts_schema_rejects_wrong_types() {
     // Unknown facts are fine: other policies read them.
     assert!(validator.is_valid(&serde_json::json!({ "agb_code": "01-234", "bi": null })));
 }
+
+fn regel(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_regel"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn schema_verb_prints_schemas_and_uses_the_exit_codes() {
+    let facts = regel(&["schema", "policies/2025/ggz.regel"]);
+    assert_eq!(facts.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&facts.stdout).unwrap();
+    assert_eq!(
+        json["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert!(json["properties"]["asr_revenue"].is_object());
+
+    let ir = regel(&["schema", "--ir"]);
+    assert_eq!(ir.status.code(), Some(0));
+    let printed: serde_json::Value = serde_json::from_slice(&ir.stdout).unwrap();
+    assert!(printed == committed_schema());
+
+    assert_eq!(
+        regel(&["schema"]).status.code(),
+        Some(2),
+        "no policy and no --ir"
+    );
+    assert_eq!(
+        regel(&["schema", "no/such/policy.regel"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        regel(&["schema", "tests/fixtures/cli/errors/type_error.regel"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
