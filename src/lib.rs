@@ -27,6 +27,7 @@ pub mod diagnostics;
 pub mod eval;
 pub mod explain;
 pub mod export;
+pub mod fmt;
 pub mod import;
 pub mod ir;
 pub mod load;

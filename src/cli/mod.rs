@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 mod export;
+mod fmt;
 mod schema;
 mod test;
 
@@ -39,6 +40,8 @@ enum Command {
     Export(export::Args),
     /// Run the tests written in policy files
     Test(test::Args),
+    /// Rewrite policy files in the canonical layout (--check: only report)
+    Fmt(fmt::Args),
     /// Print the JSON Schema of a policy's facts (or, with --ir, of the export format)
     Schema(schema::Args),
 }
@@ -82,6 +85,7 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
         Command::Schema(args) => schema::run(&args),
     };
     exit.code()
