@@ -461,6 +461,7 @@ impl<'a> Printer<'a> {
                 Item::Rule(r) => self.rule(r),
                 Item::Example(e) => self.example(e),
                 Item::Test(t) => self.test(t),
+                Item::Table(t) => self.table(t),
             }
         }
     }
@@ -715,6 +716,84 @@ impl<'a> Printer<'a> {
         self.unnest();
         self.hard(false);
         self.at("}", last_byte(t.span));
+    }
+
+    /// A table: the header and rows with their columns lined up.
+    fn table(&mut self, t: &TableDecl) {
+        self.start_item(Kind::Test, false);
+        self.at("table", head(t.span, 5));
+        self.text(" ");
+        self.string(&t.name);
+        if let Some(base) = &t.base {
+            self.text(" given ");
+            self.ident(base);
+        }
+        self.text(" ");
+        let open = self.src.find_at(t.name.span.end, "{");
+        self.at("{", open);
+        let header: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| match c.year {
+                Some(year) => format!("{} over {year}", c.name.name),
+                None => c.name.name.clone(),
+            })
+            .collect();
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|row| row.cells.iter().map(|cell| self.cell_text(cell)).collect())
+            .collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for row in &rows {
+            for (i, cell) in row.iter().enumerate() {
+                if let Some(w) = widths.get_mut(i) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+        }
+        let line = |cells: &[String]| {
+            let padded: Vec<String> = cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let width = widths.get(i).copied().unwrap_or(0);
+                    format!("{c:<width$}")
+                })
+                .collect();
+            format!("| {} |", padded.join(" | "))
+        };
+        self.nest(2);
+        self.hard(false);
+        let header_start = t.columns.first().map(|c| c.span.start.saturating_sub(1));
+        self.at(line(&header), header_start.map(|s| (s, s + 1)));
+        for (row, cells) in t.rows.iter().zip(&rows) {
+            self.hard(false);
+            self.at(line(cells), head(row.span, 1));
+        }
+        self.unnest();
+        self.hard(false);
+        self.at("}", last_byte(t.span));
+    }
+
+    /// One table cell as written in canonical form.
+    fn cell_text(&self, cell: &TableCell) -> String {
+        match cell {
+            TableCell::Undetermined(_) => "undetermined".to_string(),
+            TableCell::Value(DataValue::Literal(literal, span)) => {
+                literal_text(literal, self.src.text.get(span.range()).unwrap_or(""))
+            }
+            TableCell::Value(DataValue::Name(ident)) => ident.name.clone(),
+            TableCell::Value(DataValue::Missing(_)) => "missing".to_string(),
+            TableCell::Value(DataValue::Object(object)) => self.source_line(object.span),
+            TableCell::Value(DataValue::List(_, span)) => self.source_line(*span),
+        }
+    }
+
+    /// The source text of a span on one line.
+    fn source_line(&self, span: Span) -> String {
+        let text = self.src.text.get(span.range()).unwrap_or("");
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     // ------------------------------------------------------------ inputs and types
@@ -1375,6 +1454,7 @@ const KEYWORDS: &[&str] = &[
     "default",
     "example",
     "test",
+    "table",
     "given",
     "with",
     "expect",

@@ -92,6 +92,210 @@ impl Checker<'_> {
         checked
     }
 
+    /// Each row of a table becomes a test named `<table> row N`.
+    pub(super) fn check_tables(&mut self, examples: &[ir::Example]) -> Vec<ir::Test> {
+        let tables = self.tables.clone();
+        let mut checked = Vec::new();
+        for table in tables {
+            let base = table
+                .base
+                .as_ref()
+                .and_then(|b| self.example_facts(examples, b));
+            let columns: Vec<Column> = table.columns.iter().map(|c| self.column(c)).collect();
+            for (index, row) in table.rows.iter().enumerate() {
+                if row.cells.len() != columns.len() {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0215,
+                            format!(
+                                "this row has {} cells, but the table has {} columns",
+                                row.cells.len(),
+                                columns.len()
+                            ),
+                        )
+                        .at(row.span, "wrong number of cells")
+                        .with_help("give every row one cell per column; write `missing` for an absent fact and `_` for an outcome not checked"),
+                    );
+                    continue;
+                }
+                let mut facts = base.clone().unwrap_or_default();
+                let mut expectations = Vec::new();
+                for (column, cell) in columns.iter().zip(&row.cells) {
+                    self.table_cell(column, cell, &mut facts, &mut expectations, row.span);
+                }
+                checked.push(ir::Test {
+                    name: format!("{} row {}", table.name.value, index + 1),
+                    facts: Json::Object(facts),
+                    expectations,
+                    span: row.span,
+                });
+            }
+        }
+        checked
+    }
+
+    /// The facts of the example a test or table starts from.
+    fn example_facts(
+        &mut self,
+        examples: &[ir::Example],
+        base: &ast::Ident,
+    ) -> Option<Map<String, Json>> {
+        match examples.iter().find(|e| e.name == base.name) {
+            Some(example) => match &example.facts {
+                Json::Object(map) => Some(map.clone()),
+                _ => None,
+            },
+            None => {
+                let mut d =
+                    Diagnostic::new(Code::E0210, format!("there is no example `{}`", base.name))
+                        .at(base.span, "unknown example");
+                let names: Vec<&str> = examples.iter().map(|e| e.name.as_str()).collect();
+                if let Some(s) = did_you_mean(&base.name, names) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    /// What a table column holds: a fact (an input, or one year of a yearly
+    /// input) or the expected outcome of a decision.
+    fn column(&mut self, column: &ast::TableColumn) -> Column {
+        let name = &column.name.name;
+        if self.decisions.iter().any(|d| &d.name == name) {
+            if column.year.is_some() {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0301,
+                        format!("`{name}` is a decision; it has no years"),
+                    )
+                    .at(column.span, "a decision column"),
+                );
+                return Column::Invalid;
+            }
+            return Column::Outcome(column.name.clone());
+        }
+        let Some(input) = self.inputs.iter().find(|i| &i.name == name) else {
+            let mut candidates: Vec<&str> = self.inputs.iter().map(|i| i.name.as_str()).collect();
+            candidates.extend(self.decisions.iter().map(|d| d.name.as_str()));
+            let mut d = Diagnostic::new(
+                Code::E0201,
+                format!("column `{name}` is neither an input nor a decision"),
+            )
+            .at(column.name.span, "unknown column");
+            if let Some(s) = did_you_mean(name, candidates) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            self.error(d);
+            return Column::Invalid;
+        };
+        match (column.year, &input.ty) {
+            (None, ty) => Column::Fact {
+                name: name.clone(),
+                year: None,
+                ty: ty.clone(),
+            },
+            (Some(year), Type::Series { of }) => Column::Fact {
+                name: name.clone(),
+                year: Some(year.to_string()),
+                ty: (**of).clone(),
+            },
+            (Some(_), other) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0304,
+                        format!(
+                            "`{name} over ...` needs a yearly series, but `{name}` is {}",
+                            super::types::phrase(other)
+                        ),
+                    )
+                    .at(column.span, "not a yearly input"),
+                );
+                Column::Invalid
+            }
+        }
+    }
+
+    fn table_cell(
+        &mut self,
+        column: &Column,
+        cell: &ast::TableCell,
+        facts: &mut Map<String, Json>,
+        expectations: &mut Vec<ir::Expectation>,
+        row_span: Span,
+    ) {
+        match (column, cell) {
+            (Column::Invalid, _) => {}
+            (Column::Fact { name, year, ty }, ast::TableCell::Value(value)) => {
+                let path = match year {
+                    Some(y) => format!("{name} over {y}"),
+                    None => name.clone(),
+                };
+                let Some(json) = self.value_to_json(value, Some(ty), &path) else {
+                    return;
+                };
+                match year {
+                    None => {
+                        facts.insert(name.clone(), json);
+                    }
+                    Some(y) => {
+                        // One year of a series, added to the years the
+                        // example already gives.
+                        let series = facts
+                            .entry(name.clone())
+                            .or_insert_with(|| Json::Object(Map::new()));
+                        if !series.is_object() {
+                            *series = Json::Object(Map::new());
+                        }
+                        if let Json::Object(years) = series {
+                            years.insert(y.clone(), json);
+                        }
+                    }
+                }
+            }
+            (Column::Fact { name, .. }, ast::TableCell::Undetermined(span)) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0502,
+                        format!("`undetermined` is an outcome, but `{name}` is a fact"),
+                    )
+                    .at(*span, "write a value, or `missing`"),
+                );
+            }
+            (Column::Outcome(decision), ast::TableCell::Undetermined(span)) => {
+                expectations.push(ir::Expectation {
+                    decision: decision.name.clone(),
+                    outcome: None,
+                    by: None,
+                    span: *span,
+                });
+            }
+            (Column::Outcome(decision), ast::TableCell::Value(value)) => match value {
+                ast::DataValue::Name(outcome) if outcome.name == "_" => {}
+                ast::DataValue::Name(outcome) => {
+                    self.check_outcome_ref(decision, outcome);
+                    expectations.push(ir::Expectation {
+                        decision: decision.name.clone(),
+                        outcome: Some(outcome.name.clone()),
+                        by: None,
+                        span: outcome.span,
+                    });
+                }
+                _ => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0206,
+                            format!("the `{}` column holds outcomes", decision.name),
+                        )
+                        .at(row_span, "not an outcome")
+                        .with_help("write an outcome name, `undetermined`, or `_` when this row does not check it"),
+                    );
+                }
+            },
+        }
+    }
+
     fn expectation(&mut self, expectation: &ast::Expectation) -> ir::Expectation {
         let (outcome, by) = match &expectation.expected {
             ast::Expected::Undetermined => {
@@ -352,4 +556,18 @@ fn located(problem: Diagnostic, span: Span) -> Diagnostic {
     let mut d = problem.at(span, format!("in the fact `{path}`"));
     d.path = None;
     d
+}
+
+/// What one table column holds.
+enum Column {
+    /// A fact: an input, or (`year`) one year of a yearly input.
+    Fact {
+        name: String,
+        year: Option<String>,
+        ty: Type,
+    },
+    /// The expected outcome of a decision.
+    Outcome(ast::Ident),
+    /// The header has an error (reported); the column is skipped.
+    Invalid,
 }

@@ -75,6 +75,7 @@ struct Checker<'a> {
     /// another decision's outcome.
     in_rule: bool,
     tests: Vec<&'a ast::TestDecl>,
+    tables: Vec<&'a ast::TableDecl>,
     policy_year: i32,
 }
 
@@ -114,7 +115,8 @@ impl<'a> Checker<'a> {
         let rules = self.check_rules();
         self.order_decisions(&rules);
         let examples = self.check_examples();
-        let tests = self.check_tests(&examples);
+        let mut tests = self.check_tests(&examples);
+        tests.extend(self.check_tables(&examples));
         let header = header?;
         Some(ir::Policy {
             is_module: program.policy.header.kind == ast::FileKind::Module,
@@ -233,7 +235,10 @@ impl<'a> Checker<'a> {
             if !root
                 && matches!(
                     item,
-                    ast::Item::Rule(_) | ast::Item::Example(_) | ast::Item::Test(_)
+                    ast::Item::Rule(_)
+                        | ast::Item::Example(_)
+                        | ast::Item::Test(_)
+                        | ast::Item::Table(_)
                 )
             {
                 continue;
@@ -293,6 +298,7 @@ impl<'a> Checker<'a> {
                     self.examples.push(example);
                 }
                 ast::Item::Test(test) => self.tests.push(test),
+                ast::Item::Table(table) => self.tables.push(table),
             }
         }
     }

@@ -67,6 +67,7 @@ codes! {
     E0212 => Error, "decisions depend on each other in a cycle";
     E0213 => Error, "a decision's outcome used outside a rule";
     E0214 => Error, "`except` names a rule the module does not have";
+    E0215 => Error, "a table row does not have one cell per column";
     // Types and units
     E0301 => Error, "wrong type";
     E0302 => Error, "incompatible units in comparison";

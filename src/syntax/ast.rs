@@ -66,6 +66,7 @@ pub enum Item {
     Rule(RuleDecl),
     Example(ExampleDecl),
     Test(TestDecl),
+    Table(TableDecl),
 }
 
 /// `use common/general cites "..."`
@@ -191,6 +192,39 @@ pub struct TestDecl {
     pub data: Option<DataObject>,
     pub expectations: Vec<Expectation>,
     pub span: Span,
+}
+
+/// A table of tests: each row is one test, its facts in the fact columns and
+/// its expected outcomes in the decision columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDecl {
+    pub name: Str,
+    /// `given base`: every row starts from this example.
+    pub base: Option<Ident>,
+    pub columns: Vec<TableColumn>,
+    pub rows: Vec<TableRow>,
+    pub span: Span,
+}
+
+/// A column header: an input or decision name, or `name over 2023`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableColumn {
+    pub name: Ident,
+    pub year: Option<i64>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub cells: Vec<TableCell>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableCell {
+    Value(DataValue),
+    /// `undetermined` in a decision column.
+    Undetermined(Span),
 }
 
 #[derive(Debug, Clone, PartialEq)]

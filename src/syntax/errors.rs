@@ -109,6 +109,9 @@ fn friendly(rule: Rule) -> Option<&'static str> {
         Rule::rule_decl | Rule::kw_rule => "`rule`",
         Rule::example_decl | Rule::kw_example => "`example`",
         Rule::test_decl | Rule::kw_test => "`test`",
+        Rule::table_decl | Rule::kw_table => "`table`",
+        Rule::table_header | Rule::table_column => "a column `| name |`",
+        Rule::table_row | Rule::table_cell => "a row `| value |`",
         Rule::cites | Rule::kw_cites => "`cites \"section\"`",
         Rule::type_expr
         | Rule::scalar_type

@@ -162,6 +162,7 @@ impl Lowering {
             Rule::rule_decl => Item::Rule(self.rule_decl(pair)?),
             Rule::example_decl => Item::Example(self.example_decl(pair)?),
             Rule::test_decl => Item::Test(self.test_decl(pair)?),
+            Rule::table_decl => Item::Table(self.table_decl(pair)?),
             _ => {
                 self.unexpected(&pair);
                 return None;
@@ -524,6 +525,62 @@ impl Lowering {
             base,
             data,
             expectations,
+            span,
+        })
+    }
+
+    fn table_decl(&mut self, pair: P) -> Option<TableDecl> {
+        let span = self.span(&pair);
+        let mut inner = Self::meaningful(pair.into_inner());
+        let name = self.string(inner.next()?);
+        let mut base = None;
+        let mut columns = Vec::new();
+        let mut rows = Vec::new();
+        for part in inner {
+            match part.as_rule() {
+                Rule::ident => base = Some(self.ident(part)),
+                Rule::table_header => {
+                    for column in part.into_inner() {
+                        let column_span = self.span(&column);
+                        let mut parts = Self::meaningful(column.into_inner());
+                        let column_name = self.ident(parts.next()?);
+                        let year = parts
+                            .next()
+                            .and_then(|y| y.as_str().replace('_', "").parse::<i64>().ok());
+                        columns.push(TableColumn {
+                            name: column_name,
+                            year,
+                            span: column_span,
+                        });
+                    }
+                }
+                Rule::table_row => {
+                    let row_span = self.span(&part);
+                    let mut cells = Vec::new();
+                    for cell in part.into_inner() {
+                        let cell_span = self.span(&cell);
+                        let Some(value) = cell.into_inner().next() else {
+                            continue;
+                        };
+                        if value.as_rule() == Rule::kw_undetermined {
+                            cells.push(TableCell::Undetermined(cell_span));
+                        } else {
+                            cells.push(TableCell::Value(self.data_value(value)?));
+                        }
+                    }
+                    rows.push(TableRow {
+                        cells,
+                        span: row_span,
+                    });
+                }
+                _ => self.unexpected(&part),
+            }
+        }
+        Some(TableDecl {
+            name,
+            base,
+            columns,
+            rows,
             span,
         })
     }
@@ -1326,6 +1383,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_default
             | Rule::kw_example
             | Rule::kw_test
+            | Rule::kw_table
             | Rule::kw_given
             | Rule::kw_with
             | Rule::kw_expect
