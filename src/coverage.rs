@@ -6,7 +6,8 @@
 //! value (`bi over 2023 < 150`, `applied_on < 2024-10-01`): whether some test
 //! sat just below, exactly at and just above that value — where encodings of
 //! thresholds go wrong. "Just" means within one step: 1 for whole numbers,
-//! the last decimal place otherwise (0.1 for 149.5), one day for dates.
+//! the last decimal place otherwise (0.1 for 149.5), one day for dates. Below
+//! a threshold of zero counts and money have nothing to test.
 //!
 //! A rule that reads a `tbd` constant cannot fire until the value is set; it
 //! is listed but not counted against the percentage.
@@ -170,8 +171,10 @@ fn boundaries(
         let Some(step) = step_of(&threshold, step_ty) else {
             return;
         };
-        // Nothing can sit below zero when counting.
-        let nothing_below = *step_ty == Type::Count && threshold == Value::Decimal(Decimal::ZERO);
+        // Nothing sits below zero when counting or in amounts of money
+        // (revenues, ceilings): a test there would be meaningless.
+        let nothing_below = matches!(step_ty, Type::Count | Type::Money)
+            && threshold == Value::Decimal(Decimal::ZERO);
         let mut coverage = BoundaryCoverage {
             text: snippet(sources, e.span),
             threshold: show(&threshold, step_ty),

@@ -85,6 +85,30 @@ fn min_coverage_fails_the_run_below_the_minimum() {
 }
 
 #[test]
+fn every_shipped_policy_tests_every_threshold_on_both_sides_and_at_it() {
+    for path in common::regel_files("policies") {
+        let compiled = compile_file(path.to_str().unwrap());
+        let policy = compiled.policy();
+        if policy.is_module {
+            continue;
+        }
+        let coverage = regel::coverage::measure(policy, &compiled.sources);
+        let gaps: Vec<String> = coverage
+            .rules
+            .iter()
+            .filter(|r| !r.waits_for_tbd)
+            .flat_map(|r| {
+                r.boundaries
+                    .iter()
+                    .filter(|b| !b.complete())
+                    .map(move |b| format!("{}: {}", r.rule, b.text))
+            })
+            .collect();
+        assert!(gaps.is_empty(), "{}: {gaps:#?}", path.display());
+    }
+}
+
+#[test]
 fn every_shipped_policy_fires_every_rule() {
     for path in common::regel_files("policies") {
         let compiled = compile_file(path.to_str().unwrap());
