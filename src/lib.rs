@@ -21,6 +21,7 @@
 //! [`diagnostics::render`] turns them into text. The library does no I/O: the
 //! `regel` binary (`src/cli`) reads files, prints and picks exit codes.
 
+pub mod batch;
 pub mod check;
 pub mod coverage;
 pub mod diagnostics;

@@ -1,4 +1,5 @@
-//! `regel eval POLICY --facts FACTS.json`
+//! `regel eval POLICY --facts FACTS.json`, and batch evaluation
+//! `regel eval POLICY --data ROWS.csv` (see `batch.rs`).
 
 use std::path::PathBuf;
 
@@ -7,16 +8,37 @@ use serde::Serialize;
 use regel::diagnostics::{Code, Diagnostic, render};
 use regel::eval::{self, DecisionResult, FiredRule, Status};
 
-use super::{Exit, Format, compile, eprint_errors, out, out_line, stderr_color, usage_error};
+use super::batch::{self, DataFormat, OnError, OutFormat};
+use super::{Exit, compile, eprint_errors, out, out_line, stderr_color, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The policy: a .regel file, or a regel-ir/1 .json file from `regel export`
     policy: PathBuf,
     /// One provider's facts: a JSON object keyed by input name (`-` for stdin)
+    #[arg(long, required_unless_present = "data", conflicts_with = "data")]
+    facts: Option<PathBuf>,
+    /// Many providers, one per row: CSV with a header, JSON Lines, or a JSON
+    /// array (`-` for stdin); writes one decision row per input row
     #[arg(long)]
-    facts: PathBuf,
-    /// Report facts the policy does not read (they are ignored otherwise)
+    data: Option<PathBuf>,
+    /// With --data: where to write the rows (default stdout; `-` for stdout)
+    #[arg(long, requires = "data")]
+    out: Option<PathBuf>,
+    /// With --data: the input format (default: from the extension; csv)
+    #[arg(long, value_enum, requires = "data")]
+    input_format: Option<DataFormat>,
+    /// With --data: the column (or JSON key) holding the row's id
+    #[arg(long, default_value = "id", requires = "data")]
+    id_column: String,
+    /// With --data: worker threads (default: all cores)
+    #[arg(long, requires = "data")]
+    jobs: Option<usize>,
+    /// With --data: what a bad row does
+    #[arg(long, value_enum, default_value_t, requires = "data")]
+    on_error: OnError,
+    /// Report facts the policy does not read (they are ignored otherwise);
+    /// with --data: CSV columns or JSON keys that are not inputs
     #[arg(long)]
     strict: bool,
     /// Explain each decision: every rule, the value of each part of its
@@ -24,9 +46,22 @@ pub struct Args {
     /// answer to each missing fact leads to which outcome
     #[arg(long)]
     explain: bool,
-    /// With --explain: readable text (default) or the same trace as JSON
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
+    /// With --explain: human (default) or json. With --data: csv (default)
+    /// or jsonl
+    #[arg(long, value_enum)]
+    format: Option<EvalFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum EvalFormat {
+    /// Readable text (--explain)
+    Human,
+    /// JSON (--explain)
+    Json,
+    /// CSV, one row per input row (--data)
+    Csv,
+    /// JSON Lines, one object per input row (--data)
+    Jsonl,
 }
 
 /// The JSON printed by `regel eval`.
@@ -158,16 +193,53 @@ pub fn run(args: &Args) -> Exit {
         Err(exit) => return exit,
     };
     let policy = &loaded.policy;
-    let facts_text = if args.facts.as_os_str() == "-" {
+    let facts_path = match (&args.facts, &args.data) {
+        (Some(facts), _) => facts,
+        (None, Some(data)) => {
+            let format = match args.format {
+                None => None,
+                Some(EvalFormat::Csv) => Some(OutFormat::Csv),
+                Some(EvalFormat::Jsonl) => Some(OutFormat::Jsonl),
+                Some(other) => {
+                    return usage_error(&format!(
+                        "--format {} is for --explain; with --data use csv or jsonl",
+                        if other == EvalFormat::Human {
+                            "human"
+                        } else {
+                            "json"
+                        }
+                    ));
+                }
+            };
+            if args.explain {
+                return usage_error("--explain explains one provider: use it with --facts");
+            }
+            return batch::run(
+                policy,
+                &batch::Options {
+                    data,
+                    out: args.out.as_ref(),
+                    format,
+                    input_format: args.input_format,
+                    id_column: &args.id_column,
+                    jobs: args.jobs,
+                    on_error: args.on_error,
+                    strict: args.strict,
+                },
+            );
+        }
+        (None, None) => return usage_error("give --facts FILE or --data FILE"),
+    };
+    let facts_text = if facts_path.as_os_str() == "-" {
         let mut text = String::new();
         if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
             return usage_error(&format!("cannot read the facts from stdin: {e}"));
         }
         text
     } else {
-        match std::fs::read_to_string(&args.facts) {
+        match std::fs::read_to_string(facts_path) {
             Ok(text) => text,
-            Err(e) => return usage_error(&format!("cannot read `{}`: {e}", args.facts.display())),
+            Err(e) => return usage_error(&format!("cannot read `{}`: {e}", facts_path.display())),
         }
     };
     let json: serde_json::Value = match serde_json::from_str(&facts_text) {
@@ -178,7 +250,7 @@ pub fn run(args: &Args) -> Exit {
                     Code::E0508,
                     format!(
                         "`{}` nests deeper than the reader allows",
-                        args.facts.display()
+                        facts_path.display()
                     ),
                 )
                 .with_note(e.to_string())
@@ -186,7 +258,7 @@ pub fn run(args: &Args) -> Exit {
             } else {
                 Diagnostic::new(
                     Code::E0501,
-                    format!("`{}` is not valid JSON: {e}", args.facts.display()),
+                    format!("`{}` is not valid JSON: {e}", facts_path.display()),
                 )
             };
             eprint!(
@@ -204,7 +276,7 @@ pub fn run(args: &Args) -> Exit {
         }
         eprintln!(
             "{}: {} problem{} in the facts; no decision made",
-            args.facts.display(),
+            facts_path.display(),
             problems.len(),
             if problems.len() == 1 { "" } else { "s" }
         );
@@ -212,12 +284,15 @@ pub fn run(args: &Args) -> Exit {
     }
     if args.explain {
         let explanation = regel::explain::explain(policy, &facts, &loaded.sources);
-        return match args.format {
-            Format::Human => {
+        return match args.format.unwrap_or(EvalFormat::Human) {
+            EvalFormat::Csv | EvalFormat::Jsonl => {
+                usage_error("--format csv and jsonl are for --data; --explain writes human or json")
+            }
+            EvalFormat::Human => {
                 out(&regel::explain::render(&explanation));
                 Exit::Ok
             }
-            Format::Json => match serde_json::to_string_pretty(&explanation) {
+            EvalFormat::Json => match serde_json::to_string_pretty(&explanation) {
                 Ok(text) => {
                     out_line(&text);
                     Exit::Ok

@@ -1,6 +1,7 @@
 //! The `regel` command line. The only code that reads files, prints, and picks
 //! exit codes: 0 = ok, 1 = errors in a policy or in data, 2 = usage or I/O error.
 
+mod batch;
 mod check;
 mod eval;
 mod export;
@@ -34,7 +35,7 @@ struct Cli {
 enum Command {
     /// Check policy files (or folders of them) and print diagnostics
     Check(check::Args),
-    /// Decide for one provider: a policy and a JSON file of facts
+    /// Decide for one provider (--facts FILE.json) or for many, one per row (--data FILE.csv)
     Eval(eval::Args),
     /// Print the checked policy as regel-ir/1 JSON
     Export(export::Args),

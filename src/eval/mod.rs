@@ -14,6 +14,7 @@
 //! condition is unknown could still change that: its outcome differs from the
 //! result and would beat it.
 
+pub mod compiled;
 pub mod facts;
 pub mod value;
 

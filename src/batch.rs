@@ -1,0 +1,598 @@
+//! Batch evaluation: one policy over many providers, one row each.
+//!
+//! The pure part of `regel eval --data`: mapping a CSV header onto the
+//! policy's inputs, reading cells with the rules of policy literals, reading
+//! JSON rows with the facts reader, and deciding each row. Reading and
+//! writing files, parallelism and exit codes are the CLI's.
+//!
+//! Rows are decided by the compiled evaluator ([`crate::eval::compiled`]);
+//! policies it cannot compile (lists, records, text comparisons) are decided
+//! by the reference interpreter, with the same results.
+//!
+//! Rows are numbered from 1: the first data row (after a CSV header, or the
+//! first non-blank line of JSON Lines, or the first element of a JSON array)
+//! is row 1.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use crate::eval::compiled::{Program, Scratch};
+use crate::eval::{self, Facts, Status, Value};
+use crate::ir::{self, Type, YearMonth};
+use crate::suggest::did_you_mean;
+
+/// A policy ready to decide many rows.
+pub struct Batch<'p> {
+    policy: &'p ir::Policy,
+    program: Option<Program>,
+    fallback: Option<String>,
+    strict: bool,
+}
+
+/// Per-thread working memory; get one from [`Batch::worker`].
+pub struct Worker {
+    scratch: Option<Scratch>,
+}
+
+/// The decided row, borrowing names from the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowResult<'b> {
+    /// 1-based data row number.
+    pub row: u64,
+    /// The value of the id column (the row number when there is none).
+    pub id: String,
+    /// One entry per decision in declaration order, or the row's data error.
+    pub result: Result<Vec<DecisionRow<'b>>, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRow<'b> {
+    /// `None` when undetermined.
+    pub outcome: Option<&'b str>,
+    pub status: Status,
+    /// The winning rule; `None` when the default holds or undetermined.
+    pub rule: Option<&'b str>,
+    /// The missing facts, joined with `;`.
+    pub missing: String,
+}
+
+/// Where the cells of one CSV column go.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    Ignored,
+    Input { input: usize },
+    SeriesYear { input: usize, year: i32 },
+}
+
+/// A CSV header mapped onto the policy's inputs.
+#[derive(Debug, Clone)]
+pub struct CsvColumns {
+    names: Vec<String>,
+    targets: Vec<Target>,
+    id: Option<usize>,
+}
+
+impl CsvColumns {
+    /// Whether the header has the id column.
+    pub fn has_id(&self) -> bool {
+        self.id.is_some()
+    }
+}
+
+impl<'p> Batch<'p> {
+    pub fn new(policy: &'p ir::Policy) -> Batch<'p> {
+        match Program::compile(policy) {
+            Ok(program) => Batch {
+                policy,
+                program: Some(program),
+                fallback: None,
+                strict: false,
+            },
+            Err(why) => Batch {
+                policy,
+                program: None,
+                fallback: Some(why),
+                strict: false,
+            },
+        }
+    }
+
+    /// Like `--strict` for one provider: a CSV column or JSON key that is
+    /// not an input of the policy (other than the id column) is a problem
+    /// instead of being ignored.
+    pub fn strict(mut self, strict: bool) -> Batch<'p> {
+        self.strict = strict;
+        self
+    }
+
+    pub fn policy(&self) -> &'p ir::Policy {
+        self.policy
+    }
+
+    /// Why the policy is decided by the reference interpreter instead of the
+    /// compiled evaluator; `None` when it is compiled.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
+    }
+
+    pub fn worker(&self) -> Worker {
+        Worker {
+            scratch: self.program.as_ref().map(Program::scratch),
+        }
+    }
+
+    /// Maps a CSV header onto the inputs. `Err` is a usage problem: the
+    /// policy reads lists or records (CSV cannot hold them), a column is
+    /// named twice, or a column does not fit its input's type.
+    pub fn csv_columns(&self, header: &[&str], id_column: &str) -> Result<CsvColumns, String> {
+        let structured: Vec<&str> = self
+            .policy
+            .inputs
+            .iter()
+            .filter(|i| needs_structure(&i.ty))
+            .map(|i| i.name.as_str())
+            .collect();
+        if !structured.is_empty() {
+            return Err(format!(
+                "policy `{}` reads lists or records ({}), which a CSV file cannot hold; \
+                 give the rows as JSON Lines (--input-format jsonl) instead",
+                self.policy.id,
+                structured
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let mut targets = Vec::with_capacity(header.len());
+        for (i, raw) in header.iter().enumerate() {
+            let name = raw.trim();
+            if header.iter().take(i).any(|earlier| earlier.trim() == name) {
+                return Err(format!("the column `{name}` appears twice in the header"));
+            }
+            let target = match name.split_once('@') {
+                None => match self.input_index(name) {
+                    Some(input) => match self.policy.inputs.get(input).map(|i| &i.ty) {
+                        Some(Type::Series { .. }) => {
+                            return Err(format!(
+                                "`{name}` is a yearly series: name its columns `{name}@2023`, `{name}@2024`, ..."
+                            ));
+                        }
+                        _ => Target::Input { input },
+                    },
+                    None => Target::Ignored,
+                },
+                Some((base, year_text)) => match self.input_index(base) {
+                    None => Target::Ignored,
+                    Some(input) => {
+                        if !matches!(
+                            self.policy.inputs.get(input).map(|i| &i.ty),
+                            Some(Type::Series { .. })
+                        ) {
+                            return Err(format!(
+                                "the column `{name}` gives a year of `{base}`, which is not a yearly series"
+                            ));
+                        }
+                        match year_text.parse::<i32>() {
+                            Ok(year) if year_text.len() == 4 && (1..=9999).contains(&year) => {
+                                Target::SeriesYear { input, year }
+                            }
+                            _ => {
+                                return Err(format!(
+                                    "the column `{name}`: `{year_text}` is not a year (write `{base}@2023`)"
+                                ));
+                            }
+                        }
+                    }
+                },
+            };
+            targets.push(target);
+        }
+        if self.strict {
+            let unknown: Vec<String> = header
+                .iter()
+                .zip(&targets)
+                .filter(|(name, target)| **target == Target::Ignored && name.trim() != id_column)
+                .map(|(name, _)| format!("`{}`", name.trim()))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(format!(
+                    "--strict: the column{} {} {} not an input of policy `{}`",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    unknown.join(", "),
+                    if unknown.len() == 1 { "is" } else { "are" },
+                    self.policy.id
+                ));
+            }
+        }
+        Ok(CsvColumns {
+            names: header.iter().map(|h| h.trim().to_string()).collect(),
+            targets,
+            id: header.iter().position(|h| h.trim() == id_column),
+        })
+    }
+
+    fn input_index(&self, name: &str) -> Option<usize> {
+        self.policy.inputs.iter().position(|i| i.name == name)
+    }
+
+    /// The names of the decisions, in declaration order.
+    pub fn decisions(&self) -> impl Iterator<Item = &'p str> {
+        self.policy.decisions.iter().map(|d| d.name.as_str())
+    }
+
+    /// Decides one CSV row.
+    pub fn eval_csv<'b, 'c>(
+        &'b self,
+        worker: &mut Worker,
+        columns: &CsvColumns,
+        row: u64,
+        fields: impl IntoIterator<Item = &'c str>,
+    ) -> RowResult<'b> {
+        let mut id = None;
+        let mut problems: Vec<String> = Vec::new();
+        let mut count = 0usize;
+        let mut facts = Facts::new();
+        if let (Some(program), Some(scratch)) = (&self.program, worker.scratch.as_mut()) {
+            program.clear(scratch);
+        }
+        for (i, cell) in fields.into_iter().enumerate() {
+            count += 1;
+            if Some(i) == columns.id {
+                id = Some(cell.to_string());
+            }
+            let Some(target) = columns.targets.get(i) else {
+                continue;
+            };
+            let (input, year) = match target {
+                Target::Ignored => continue,
+                Target::Input { input } => (*input, None),
+                Target::SeriesYear { input, year } => (*input, Some(*year)),
+            };
+            let Some(declared) = self.policy.inputs.get(input) else {
+                continue;
+            };
+            let ty = match (&declared.ty, year) {
+                (Type::Series { of }, Some(_)) => of.as_ref(),
+                (ty, _) => ty,
+            };
+            if self.program.is_some() && *ty == Type::Text {
+                // Any text is a valid text, and the compiled program reads none.
+                continue;
+            }
+            let value = match parse_cell(ty, cell) {
+                Ok(value) => value,
+                Err(message) => {
+                    let column = columns.names.get(i).map_or("", String::as_str);
+                    problems.push(format!("row {row}, column `{column}`: {message}"));
+                    continue;
+                }
+            };
+            if value.is_unknown() {
+                continue;
+            }
+            match (&self.program, worker.scratch.as_mut()) {
+                (Some(program), Some(scratch)) => match year {
+                    Some(year) => program.set_series_year(scratch, input, year, &value),
+                    None => program.set_input(scratch, input, &value),
+                },
+                _ => match year {
+                    Some(year) => {
+                        let entry = facts
+                            .entry(declared.name.clone())
+                            .or_insert_with(|| Value::Series(BTreeMap::new()));
+                        if let Value::Series(years) = entry {
+                            years.insert(year, value);
+                        }
+                    }
+                    None => {
+                        facts.insert(declared.name.clone(), value);
+                    }
+                },
+            }
+        }
+        if count != columns.targets.len() {
+            problems.insert(
+                0,
+                format!(
+                    "row {row}: has {count} field{}, the header has {}",
+                    if count == 1 { "" } else { "s" },
+                    columns.targets.len()
+                ),
+            );
+        }
+        let id = id.unwrap_or_else(|| row.to_string());
+        if !problems.is_empty() {
+            return RowResult {
+                row,
+                id,
+                result: Err(problems.join("; ")),
+            };
+        }
+        let result = self.decide(worker, &facts, false);
+        RowResult {
+            row,
+            id,
+            result: Ok(result),
+        }
+    }
+
+    /// Decides one JSON row: an object keyed by input name, as `--facts`
+    /// reads it.
+    pub fn eval_json<'b>(
+        &'b self,
+        worker: &mut Worker,
+        row: u64,
+        json: &serde_json::Value,
+        id_column: &str,
+    ) -> RowResult<'b> {
+        let id = match json.get(id_column) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::Bool(b)) => b.to_string(),
+            _ => row.to_string(),
+        };
+        let (facts, mut problems) = eval::facts::load(&self.policy.inputs, json, self.strict);
+        // The id key is not an input, and is allowed under --strict.
+        problems.retain(|d| d.path.as_deref() != Some(id_column));
+        if !problems.is_empty() {
+            let messages: Vec<String> = problems
+                .iter()
+                .map(|d| match &d.path {
+                    Some(path) => format!("row {row}, column `{path}`: {}", d.message),
+                    None => format!("row {row}: {}", d.message),
+                })
+                .collect();
+            return RowResult {
+                row,
+                id,
+                result: Err(messages.join("; ")),
+            };
+        }
+        let result = self.decide(worker, &facts, true);
+        RowResult {
+            row,
+            id,
+            result: Ok(result),
+        }
+    }
+
+    /// Decides from the worker's loaded slots (compiled) or from `facts`.
+    /// `load`: the compiled slots still have to be filled from `facts`.
+    fn decide<'b>(
+        &'b self,
+        worker: &mut Worker,
+        facts: &Facts,
+        load: bool,
+    ) -> Vec<DecisionRow<'b>> {
+        if let (Some(program), Some(scratch)) = (&self.program, worker.scratch.as_mut()) {
+            if load {
+                program.load_facts(scratch, facts);
+            }
+            program.run(scratch);
+            return (0..self.policy.decisions.len())
+                .map(|d| {
+                    let decided = program.decided(scratch, d);
+                    let mut missing = String::new();
+                    for (i, fact) in program.missing(scratch, d).enumerate() {
+                        if i > 0 {
+                            missing.push(';');
+                        }
+                        missing.push_str(fact);
+                    }
+                    DecisionRow {
+                        outcome: decided.outcome,
+                        status: decided.status,
+                        rule: decided.rule,
+                        missing,
+                    }
+                })
+                .collect();
+        }
+        let evaluation = eval::evaluate(self.policy, facts);
+        self.policy
+            .decisions
+            .iter()
+            .zip(evaluation.decisions)
+            .map(|(decision, result)| DecisionRow {
+                outcome: result.outcome.as_ref().and_then(|o| {
+                    decision
+                        .outcomes
+                        .iter()
+                        .chain(std::iter::once(&decision.default))
+                        .find(|x| *x == o)
+                        .map(String::as_str)
+                }),
+                status: result.status,
+                rule: result
+                    .winner
+                    .as_ref()
+                    .and_then(|w| self.policy.rule(w))
+                    .map(|r| r.id.as_str()),
+                missing: result.missing.join(";"),
+            })
+            .collect()
+    }
+}
+
+fn needs_structure(ty: &Type) -> bool {
+    match ty {
+        Type::List { .. } | Type::Record { .. } => true,
+        Type::Series { of } => needs_structure(of),
+        _ => false,
+    }
+}
+
+/// Reads one CSV cell of type `ty` with the rules of policy literals. An
+/// empty cell is a missing value (`Value::Unknown`). `Err` says what is wrong
+/// with the cell.
+pub fn parse_cell(ty: &Type, cell: &str) -> Result<Value, String> {
+    if let Type::Text = ty {
+        return Ok(if cell.is_empty() {
+            Value::Unknown
+        } else {
+            Value::Text(cell.to_string())
+        });
+    }
+    let text = cell.trim();
+    if text.is_empty() {
+        return Ok(Value::Unknown);
+    }
+    match ty {
+        Type::Bool => match text {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!("`{text}` is not `true` or `false`")),
+        },
+        Type::Count => {
+            let d = number(text, "a count")?;
+            if d < Decimal::ZERO {
+                Err(format!("`{text}` is a count but is negative"))
+            } else if !d.fract().is_zero() {
+                Err(format!("`{text}` is a count but has a fraction"))
+            } else {
+                Ok(Value::Decimal(d))
+            }
+        }
+        Type::Number => number(text, "a number").map(Value::Decimal),
+        Type::Money => money(text).map(Value::Decimal),
+        Type::Percent => {
+            let points = match text.strip_suffix('%') {
+                Some(body) => number(body.trim_end(), "a percentage")?,
+                None => number(text, "a percentage")?,
+            };
+            Ok(Value::Decimal(points / Decimal::ONE_HUNDRED))
+        }
+        Type::Year => match number(text, "a year") {
+            Ok(d) if d.fract().is_zero() && d >= Decimal::ONE && d <= Decimal::from(9999) => {
+                Ok(Value::Decimal(d))
+            }
+            _ => Err(format!("`{text}` is not a year (write a year like 2025)")),
+        },
+        Type::Date => match jiff::civil::Date::from_str(text) {
+            Ok(date) if text.len() == 10 => Ok(Value::Date(date)),
+            _ => Err(format!(
+                "`{text}` is not a date in the calendar (write dates as YYYY-MM-DD, like 2024-10-01)"
+            )),
+        },
+        Type::Month => YearMonth::parse(text).map(Value::Month).ok_or_else(|| {
+            format!(
+                "`{text}` is not a month in the calendar (write months as YYYY-MM, like 2024-06)"
+            )
+        }),
+        Type::Time => match jiff::civil::Time::from_str(text) {
+            Ok(time) if text.len() == 5 => Ok(Value::Time(time)),
+            _ => Err(format!(
+                "`{text}` is not a time of day (write times as HH:MM, like 23:00)"
+            )),
+        },
+        Type::Enum { values } => {
+            if values.iter().any(|v| v == text) {
+                Ok(Value::Enum(text.to_string()))
+            } else {
+                let mut message = format!("`{text}` is not one of {{ {} }}", values.join(", "));
+                if let Some(best) = did_you_mean(text, values.iter().map(String::as_str)) {
+                    message.push_str(&format!("; did you mean `{best}`?"));
+                }
+                Err(message)
+            }
+        }
+        Type::Text => Ok(Value::Text(cell.to_string())),
+        Type::Duration
+        | Type::Series { .. }
+        | Type::List { .. }
+        | Type::Record { .. }
+        | Type::Invalid => Err(format!(
+            "a CSV cell cannot hold {}",
+            crate::check::types::phrase(ty)
+        )),
+    }
+}
+
+/// A decimal as policies write it: `1500`, `-2.5`, `150_000`.
+fn number(text: &str, what: &str) -> Result<Decimal, String> {
+    let body = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let is_separator = |b: u8| b == b'_' || b == b'.';
+    let well_formed = body.first().is_some_and(u8::is_ascii_digit)
+        && body.last().is_some_and(u8::is_ascii_digit)
+        && body.iter().all(|b| b.is_ascii_digit() || is_separator(*b))
+        && body.iter().filter(|b| **b == b'.').count() <= 1
+        && body
+            .windows(2)
+            .all(|pair| !pair.iter().all(|b| is_separator(*b)));
+    if !well_formed {
+        return Err(format!("`{text}` is not {what}"));
+    }
+    let parsed = if text.contains('_') {
+        Decimal::from_str(&text.replace('_', ""))
+    } else {
+        Decimal::from_str(text)
+    };
+    parsed.map_err(|_| {
+        format!("`{text}` is out of range (numbers have at most 28 significant digits)")
+    })
+}
+
+/// Money: euros as a plain number (`150000.00`) or a literal (`€150_000`).
+fn money(text: &str) -> Result<Decimal, String> {
+    let (euro, body) = match text.strip_prefix('€') {
+        Some(body) => (true, body.trim_start()),
+        None => (false, text),
+    };
+    if body.contains(',') {
+        return Err(format!(
+            "`{text}` uses `,` in a money amount: `.` is the decimal point, and thousands are grouped with `_` or not at all"
+        ));
+    }
+    let whole = body.split('.').next().unwrap_or("");
+    let decimals = body.rsplit('.').next().map_or(0, str::len);
+    if euro && body.contains('.') && decimals == 3 && whole.len() <= 3 && !whole.starts_with('0') {
+        return Err(format!(
+            "`{text}` looks like a thousands separator in a money amount: `.` is the decimal point, group thousands with `_`"
+        ));
+    }
+    number(body, "an amount of money")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn cells_read_like_literals() {
+        let money = Type::Money;
+        assert_eq!(
+            parse_cell(&money, "€150_000").unwrap(),
+            Value::Decimal(Decimal::from(150_000))
+        );
+        assert_eq!(
+            parse_cell(&money, "150000.50").unwrap(),
+            Value::Decimal(Decimal::from_str("150000.50").unwrap())
+        );
+        assert!(parse_cell(&money, "€150.000").is_err());
+        assert!(parse_cell(&money, "1,5").is_err());
+        assert_eq!(
+            parse_cell(&Type::Percent, "35%").unwrap(),
+            Value::Decimal(Decimal::from_str("0.35").unwrap())
+        );
+        assert_eq!(
+            parse_cell(&Type::Percent, "35").unwrap(),
+            parse_cell(&Type::Percent, "35%").unwrap()
+        );
+        assert!(parse_cell(&Type::Count, "2.5").is_err());
+        assert!(parse_cell(&Type::Count, "-1").is_err());
+        assert!(parse_cell(&Type::Number, "1__0").is_err());
+        assert!(parse_cell(&Type::Number, "abc").is_err());
+        assert!(parse_cell(&Type::Date, "2024-02-30").is_err());
+        assert!(parse_cell(&Type::Bool, "yes").is_err());
+        assert_eq!(parse_cell(&Type::Bool, " ").unwrap(), Value::Unknown);
+        let kind = Type::Enum {
+            values: vec!["fysiotherapie".into(), "oefentherapie".into()],
+        };
+        let err = parse_cell(&kind, "fysioterapie").unwrap_err();
+        assert!(err.contains("did you mean `fysiotherapie`"), "{err}");
+    }
+}

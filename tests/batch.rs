@@ -1,0 +1,539 @@
+//! `regel eval POLICY --data FILE`: batch evaluation through the real binary.
+//! Fixtures in `tests/fixtures/batch/`; the benchmark policy is
+//! `bench/providers.regel`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const BENCH: &str = "bench/providers.regel";
+const SERIES: &str = "tests/fixtures/batch/series.regel";
+const LISTS: &str = "tests/fixtures/batch/lists.regel";
+
+fn fixture(name: &str) -> String {
+    format!("tests/fixtures/batch/{name}")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn regel_with_stdin(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regel"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn regel(args: &[&str]) -> Run {
+    regel_with_stdin(args, None)
+}
+
+/// (read, written, skipped) from the summary line on stderr, checking that
+/// rows in = rows out + skipped.
+fn counts(run: &Run) -> (u64, u64, u64) {
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains(" rows read, "))
+        .unwrap_or_else(|| panic!("no summary line in:\n{}", run.stderr));
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .take(3)
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (read, written, skipped) = (numbers[0], numbers[1], numbers[2]);
+    assert_eq!(read, written + skipped, "{line}");
+    (read, written, skipped)
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn csv_in_csv_out_with_the_bench_policy() {
+    let run = regel(&["eval", BENCH, "--data", "examples/batch/providers.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "id,outcome,outcome_status,outcome_rule,outcome_missing,contract,contract_status,contract_rule,contract_missing\n\
+         p001,contract,decided,low_bi,,out_of_scope,decided,,\n\
+         p002,reject,decided,,,out_of_scope,decided,,\n\
+         p003,manual_review,decided,small_without_bi,,out_of_scope,decided,,\n\
+         p004,reject,decided,,,out_of_scope,decided,,\n\
+         p005,reject,decided,fraud_or_no_kvk,,out_of_scope,decided,,\n\
+         p006,reject,decided,fraud_or_no_kvk,,out_of_scope,decided,,\n\
+         p007,,undetermined,,kvk_registered,out_of_scope,decided,,\n\
+         p008,,undetermined,,fraud_registered,out_of_scope,decided,,\n"
+    );
+    assert_eq!(counts(&run), (8, 8, 0));
+    assert!(
+        run.stderr
+            .contains("outcome: reject 4, contract 1, manual_review 1; undetermined 2; errors 0"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn jsonl_out_carries_the_same_information() {
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        "examples/batch/providers.csv",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 8);
+    assert_eq!(rows[0]["id"], "p001");
+    assert_eq!(rows[0]["outcome"], "contract");
+    assert_eq!(rows[0]["outcome_status"], "decided");
+    assert_eq!(rows[0]["outcome_rule"], "low_bi");
+    assert_eq!(rows[6]["outcome"], serde_json::Value::Null);
+    assert_eq!(rows[6]["outcome_status"], "undetermined");
+    assert_eq!(
+        rows[6]["outcome_missing"],
+        serde_json::json!(["kvk_registered"])
+    );
+}
+
+#[test]
+fn out_file_by_extension_picks_jsonl() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let out = dir.join("batch-out.jsonl");
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        "examples/batch/providers.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 8);
+    assert!(text.starts_with("{\"id\":\"p001\""), "{text}");
+}
+
+#[test]
+fn jsonl_in_with_report_mode() {
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        &fixture("providers.jsonl"),
+        "--on-error",
+        "report",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows[0].last().unwrap(), "error");
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[1][0..4], ["j1", "contract", "decided", "low_bi"]);
+    assert_eq!(
+        rows[2][0..4],
+        ["j2", "manual_review", "decided", "small_without_bi"]
+    );
+    // The blank line is not a row: j3 is row 3.
+    assert_eq!(rows[3][0], "j3");
+    assert_eq!(rows[3][2], "error");
+    assert!(
+        rows[3].last().unwrap().starts_with("row 3, column `bi`:"),
+        "{:?}",
+        rows[3]
+    );
+    assert_eq!(rows[4][2], "undetermined");
+    assert_eq!(rows[4][4], "kvk_registered");
+    assert_eq!(counts(&run), (4, 4, 0));
+}
+
+#[test]
+fn stdin_and_stdout() {
+    let data = std::fs::read_to_string("examples/batch/providers.csv").unwrap();
+    let run = regel_with_stdin(&["eval", BENCH, "--data", "-", "--out", "-"], Some(&data));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 9);
+    let jsonl = std::fs::read_to_string(fixture("providers.jsonl")).unwrap();
+    let run = regel_with_stdin(
+        &[
+            "eval",
+            BENCH,
+            "--data",
+            "-",
+            "--input-format",
+            "jsonl",
+            "--on-error",
+            "skip",
+        ],
+        Some(&jsonl),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(counts(&run), (4, 3, 1));
+}
+
+#[test]
+fn a_malformed_row_in_each_error_mode() {
+    let bad = fixture("bad.csv");
+    // fail: report the first bad row, stop, exit 1.
+    let run = regel(&["eval", BENCH, "--data", &bad]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error: row 2, column `patients`: `abc` is not a count"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(csv_rows(&run.stdout).len(), 2);
+    assert_eq!(counts(&run), (2, 1, 1));
+    assert!(run.stderr.contains("stopped at row 2"));
+
+    // skip: leave bad rows out, say so, exit 1.
+    let run = regel(&["eval", BENCH, "--data", &bad, "--on-error", "skip"]);
+    assert_eq!(run.code, 1);
+    let ids: Vec<String> = csv_rows(&run.stdout)
+        .iter()
+        .skip(1)
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ids, ["b1", "b3", "b5"]);
+    assert!(
+        run.stderr.contains("row 2, column `patients`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("row 4, column `kvk_registered`: `yes` is not `true` or `false`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(counts(&run), (5, 3, 2));
+
+    // report: write bad rows with status `error` and the message, exit 1.
+    let run = regel(&["eval", BENCH, "--data", &bad, "--on-error", "report"]);
+    assert_eq!(run.code, 1);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[2][0], "b2");
+    assert_eq!(rows[2][2], "error");
+    assert_eq!(
+        rows[2].last().unwrap(),
+        "row 2, column `patients`: `abc` is not a count"
+    );
+    assert_eq!(rows[4][2], "error");
+    assert_eq!(rows[1].last().unwrap(), "");
+    assert_eq!(counts(&run), (5, 5, 0));
+}
+
+#[test]
+fn bad_enum_values_and_dates_name_row_and_column() {
+    let run = regel(&[
+        "eval",
+        SERIES,
+        "--data",
+        &fixture("enum_bad.csv"),
+        "--on-error",
+        "report",
+    ]);
+    assert_eq!(run.code, 1);
+    let rows = csv_rows(&run.stdout);
+    assert!(
+        rows[1]
+            .last()
+            .unwrap()
+            .starts_with("row 1, column `kind`: `fysioterapie` is not one of")
+    );
+    assert!(
+        rows[1]
+            .last()
+            .unwrap()
+            .contains("did you mean `fysiotherapie`?")
+    );
+    assert!(
+        rows[2]
+            .last()
+            .unwrap()
+            .starts_with("row 2, column `applied_on`: `2024-02-30` is not a date")
+    );
+}
+
+#[test]
+fn series_columns_and_empty_cells() {
+    let run = regel(&["eval", SERIES, "--data", &fixture("series.csv")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(
+        rows[0],
+        [
+            "id",
+            "contract",
+            "contract_status",
+            "contract_rule",
+            "contract_missing"
+        ]
+    );
+    assert_eq!(rows[1], ["s1", "eligible", "decided", "low_bi", ""]);
+    // An empty cell is a missing value: undetermined, waiting for it.
+    assert_eq!(rows[2], ["s2", "", "undetermined", "", "bi over 2024"]);
+    assert_eq!(rows[3], ["s3", "not_eligible", "decided", "", ""]);
+    assert_eq!(rows[4], ["s4", "eligible", "decided", "exercise", ""]);
+    assert_eq!(rows[5], ["s5", "not_eligible", "decided", "late", ""]);
+}
+
+#[test]
+fn batch_agrees_with_single_provider_eval() {
+    // Row s2 of series.csv as --facts: the same decision.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let facts = dir.join("batch-s2.json");
+    std::fs::write(
+        &facts,
+        r#"{"bi": {"2023": 120}, "kind": "fysiotherapie", "applied_on": "2024-09-01", "share": 10, "revenue": 50000}"#,
+    )
+    .unwrap();
+    let run = regel(&["eval", SERIES, "--facts", facts.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["decisions"]["contract"]["status"], "undetermined");
+    assert_eq!(
+        json["decisions"]["contract"]["missing"],
+        serde_json::json!(["bi over 2024"])
+    );
+}
+
+#[test]
+fn lists_from_csv_are_a_usage_error() {
+    let run = regel(&["eval", LISTS, "--data", &fixture("series.csv")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("reads lists or records (`therapists`)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+    // As JSON Lines the same policy is fine (the reference interpreter decides).
+    let run = regel(&["eval", LISTS, "--data", &fixture("lists.jsonl")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(
+        rows[2],
+        ["l2", "not_eligible", "decided", "unregistered", ""]
+    );
+    assert_eq!(rows[3], ["l3", "", "undetermined", "", "fraud_registered"]);
+}
+
+#[test]
+fn usage_errors() {
+    let run = regel(&["eval", BENCH, "--facts", "x.json", "--data", "y.csv"]);
+    assert_eq!(run.code, 2);
+    let run = regel(&["eval", BENCH, "--data", "does/not/exist.csv"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("cannot read"));
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        "examples/batch/providers.csv",
+        "--jobs",
+        "0",
+    ]);
+    assert_eq!(run.code, 2);
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        "examples/batch/providers.csv",
+        "--format",
+        "human",
+    ]);
+    assert_eq!(run.code, 2);
+    let run = regel(&["eval", SERIES, "--data", "-"]);
+    assert_eq!(run.code, 2, "an empty input has no header: {}", run.stderr);
+}
+
+#[test]
+fn order_is_preserved_across_chunks_and_threads() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let data = dir.join("batch-order.csv");
+    let mut text = String::from("id,bi,patients,revenue_eur,kvk_registered,fraud_registered\n");
+    let rows = 40_000;
+    for i in 0..rows {
+        let bi = if i % 7 == 0 {
+            String::new()
+        } else {
+            (i % 300).to_string()
+        };
+        let fraud = if i % 11 == 0 {
+            ""
+        } else if i % 13 == 0 {
+            "true"
+        } else {
+            "false"
+        };
+        text.push_str(&format!("r{i},{bi},{},{},true,{fraud}\n", i % 50, i * 10));
+    }
+    std::fs::write(&data, &text).unwrap();
+    let two = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        data.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(two.code, 0, "{}", two.stderr);
+    let one = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        data.to_str().unwrap(),
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(two.stdout, one.stdout);
+    let ids: Vec<String> = csv_rows(&two.stdout)
+        .iter()
+        .skip(1)
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ids.len(), rows);
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(id, &format!("r{i}"));
+    }
+    assert_eq!(counts(&two), (rows as u64, rows as u64, 0));
+}
+
+#[test]
+fn a_json_array_is_read_element_by_element() {
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        &fixture("providers.json"),
+        "--on-error",
+        "report",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[1][0..4], ["a1", "contract", "decided", "low_bi"]);
+    assert_eq!(rows[3][0], "3");
+    assert!(
+        rows[3]
+            .last()
+            .unwrap()
+            .starts_with("row 3: the facts must be a JSON object")
+    );
+    assert_eq!(rows[4][4], "kvk_registered");
+    assert_eq!(counts(&run), (4, 4, 0));
+    let run = regel_with_stdin(
+        &["eval", BENCH, "--data", "-", "--input-format", "json"],
+        Some("{\"not\": \"an array\"}"),
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("should be a JSON array"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn short_rows_decimal_commas_crlf_and_a_bom() {
+    let data = "\u{feff}id,bi,patients,revenue_eur,kvk_registered,fraud_registered\r\n\
+                x1,120,10,5,true,false\r\n\
+                x2,120,10\r\n\
+                x3,\"1,5\",1,1,true,false\r\n";
+    let run = regel_with_stdin(
+        &["eval", BENCH, "--data", "-", "--on-error", "report"],
+        Some(data),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows[1][0..4], ["x1", "contract", "decided", "low_bi"]);
+    assert_eq!(
+        rows[2].last().unwrap(),
+        "row 2: has 3 fields, the header has 6"
+    );
+    assert_eq!(
+        rows[3].last().unwrap(),
+        "row 3, column `bi`: `1,5` is not a number"
+    );
+    assert_eq!(counts(&run), (3, 3, 0));
+}
+
+#[test]
+fn strict_reports_columns_and_keys_that_are_not_inputs() {
+    let csv = "id,bi@2023,bi@2024,kind,colour\ns1,120,130,fysiotherapie,red\n";
+    let run = regel_with_stdin(&["eval", SERIES, "--data", "-", "--strict"], Some(csv));
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("the column `colour` is not an input of policy `batch_series`"),
+        "{}",
+        run.stderr
+    );
+    // Without --strict the column is ignored; the id column is never a problem.
+    let run = regel_with_stdin(&["eval", SERIES, "--data", "-"], Some(csv));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let jsonl = "{\"id\": \"s1\", \"kind\": \"fysiotherapie\", \"colour\": \"red\"}\n";
+    let run = regel_with_stdin(
+        &[
+            "eval",
+            SERIES,
+            "--data",
+            "-",
+            "--input-format",
+            "jsonl",
+            "--strict",
+            "--on-error",
+            "report",
+        ],
+        Some(jsonl),
+    );
+    assert_eq!(run.code, 1);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(
+        rows[1].last().unwrap(),
+        "row 1, column `colour`: `colour` is not an input of this policy"
+    );
+}

@@ -1,0 +1,321 @@
+//! Property: the compiled evaluator decides exactly as the reference
+//! interpreter (outcome, status, winning rule and the missing facts, `tbd`
+//! constants and undefined computations) for generated scalar policies and
+//! facts with missing values.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use proptest::prelude::*;
+use regel::eval::{self, Status, compiled::Program};
+
+const HEADER: &str = r#"policy generated {
+  title "Generated"
+  year  2025
+}
+
+input {
+  a: bool "a"
+  b: bool "b"
+  n: count "n"
+  m: count "m"
+  x: number "x"
+  r: money "r"
+  p: percent "p"
+  s: number by year "s"
+  c: count by year "c"
+  k: enum { red, green, blue } "k"
+  d: date "d"
+  y: year "y"
+}
+
+const limit = 150
+const floor = €1_000
+const cutoff = 2024-06-01
+const share: percent = tbd "not yet known"
+const extra: number = tbd "not yet known"
+
+def big "n over ten" = n > 10
+def ratio = x / (n - 3)
+def usable = (big or a) and known r
+def late = d > cutoff or missing d
+
+decision contract {
+  outcomes excluded > not_eligible > manual_review > eligible
+  default not_eligible
+}
+
+decision follow {
+  outcomes stop > go
+  default go
+}
+"#;
+
+fn atom() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("a".to_string()),
+        Just("b".to_string()),
+        Just("big".to_string()),
+        Just("usable".to_string()),
+        Just("late".to_string()),
+        (0u32..20).prop_map(|v| format!("n < {v}")),
+        (0u32..20).prop_map(|v| format!("n + m >= {v}")),
+        (0u32..300).prop_map(|v| format!("x >= {v}")),
+        (0u32..300).prop_map(|v| format!("x * 2 - 1 < {v}.5")),
+        (0u32..30).prop_map(|v| format!("ratio > {v}")),
+        Just("x < limit".to_string()),
+        Just("x / m > 3".to_string()),
+        Just("-x < 0".to_string()),
+        Just("x > extra".to_string()),
+        (0u32..5000).prop_map(|v| format!("r > €{v}")),
+        Just("r - r * 10% >= floor".to_string()),
+        Just("r * share > floor".to_string()),
+        (0u32..100).prop_map(|v| format!("p <= {v}%")),
+        Just("p > share".to_string()),
+        (0u32..300).prop_map(|v| format!("s over 2023 < {v}")),
+        Just("s over year - 1 >= limit".to_string()),
+        Just("s over 2023 <= s over 2024".to_string()),
+        Just("c over 2022 > 5".to_string()),
+        Just("known s".to_string()),
+        Just("missing c".to_string()),
+        Just("k == red".to_string()),
+        Just("k != blue".to_string()),
+        Just("k in { green, blue }".to_string()),
+        Just("k not in { red }".to_string()),
+        Just("known x".to_string()),
+        Just("missing n".to_string()),
+        Just("d < 2024-05-01".to_string()),
+        Just("d + 1 years > 2025-01-01".to_string()),
+        Just("d - 30 days >= cutoff".to_string()),
+        Just("y >= 2024".to_string()),
+        Just("y + 1 == year".to_string()),
+        Just("1 < n <= 10".to_string()),
+    ]
+}
+
+fn condition() -> impl Strategy<Value = String> {
+    atom().prop_recursive(3, 16, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(l, r)| format!("({l} and {r})")),
+            (inner.clone(), inner.clone()).prop_map(|(l, r)| format!("({l} or {r})")),
+            inner.prop_map(|e| format!("not ({e})")),
+        ]
+    })
+}
+
+fn policy() -> impl Strategy<Value = String> {
+    let outcomes = prop_oneof![
+        Just("excluded"),
+        Just("not_eligible"),
+        Just("manual_review"),
+        Just("eligible"),
+    ];
+    let follow = prop_oneof![Just("stop"), Just("go")];
+    (
+        prop::collection::vec((condition(), outcomes), 1..5),
+        prop::collection::vec((condition(), follow, any::<bool>()), 0..3),
+    )
+        .prop_map(|(rules, follows)| {
+            let mut text = HEADER.to_string();
+            for (i, (condition, outcome)) in rules.iter().enumerate() {
+                text.push_str(&format!(
+                    "\nrule r{i} \"rule {i}\" cites \"generated\"\n  when {condition}\n  then contract = {outcome}\n"
+                ));
+            }
+            for (i, (condition, outcome, reads)) in follows.iter().enumerate() {
+                let condition = if *reads {
+                    format!("contract == eligible and {condition}")
+                } else {
+                    format!("contract in {{ excluded, not_eligible }} or {condition}")
+                };
+                text.push_str(&format!(
+                    "\nrule f{i} \"follow {i}\" cites \"generated\"\n  when {condition}\n  then follow = {outcome}\n"
+                ));
+            }
+            text
+        })
+}
+
+fn maybe(
+    value: impl Strategy<Value = serde_json::Value>,
+) -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![1 => Just(serde_json::Value::Null), 3 => value]
+}
+
+fn facts() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::json;
+    (
+        (
+            maybe(any::<bool>().prop_map(|b| json!(b))),
+            maybe(any::<bool>().prop_map(|b| json!(b))),
+        ),
+        (
+            maybe((0u32..25).prop_map(|v| json!(v))),
+            maybe((0u32..6).prop_map(|v| json!(v))),
+        ),
+        maybe((0i32..40000).prop_map(|v| json!(format!("{}.{}", v / 100, v % 100)))),
+        maybe((0u32..6000).prop_map(|v| json!(v))),
+        maybe((0u32..100).prop_map(|v| json!(v))),
+        maybe(
+            (maybe((0u32..300).prop_map(|v| json!(v))), maybe((0u32..300).prop_map(|v| json!(v))))
+                .prop_map(|(a, b)| json!({ "2023": a, "2024": b })),
+        ),
+        maybe(maybe((0u32..10).prop_map(|v| json!(v))).prop_map(|v| json!({ "2022": v }))),
+        maybe(prop_oneof![Just(json!("red")), Just(json!("green")), Just(json!("blue"))]),
+        maybe((1u32..28).prop_map(|day| json!(format!("2024-0{}-{day:02}", day % 9 + 1)))),
+        maybe((2022u32..2027).prop_map(|v| json!(v))),
+    )
+        .prop_map(|((a, b), (n, m), x, r, p, s, c, k, d, y)| {
+            json!({ "a": a, "b": b, "n": n, "m": m, "x": x, "r": r, "p": p, "s": s, "c": c, "k": k, "d": d, "y": y })
+        })
+}
+
+fn compare(policy: &regel::ir::Policy, facts: &serde_json::Value) -> Result<(), TestCaseError> {
+    let (loaded, problems) = eval::facts::load(&policy.inputs, facts, false);
+    prop_assert!(problems.is_empty(), "{:?}", problems);
+    let reference = eval::evaluate(policy, &loaded);
+    let program = Program::compile(policy).unwrap();
+    let mut scratch = program.scratch();
+    // Run a different record first: nothing may leak from one record to the next.
+    program.load_facts(&mut scratch, &eval::Facts::new());
+    program.run(&mut scratch);
+    program.load_facts(&mut scratch, &loaded);
+    program.run(&mut scratch);
+    for (i, expected) in reference.decisions.iter().enumerate() {
+        let got = program.decided(&scratch, i);
+        prop_assert_eq!(got.status, expected.status, "{}", expected.decision);
+        prop_assert_eq!(got.outcome, expected.outcome.as_deref());
+        prop_assert_eq!(got.rule, expected.winner.as_deref());
+        let reasons: Vec<eval::Reason> = program.reasons(&scratch, i).cloned().collect();
+        let mut wanted: Vec<eval::Reason> = Vec::new();
+        wanted.extend(expected.missing.iter().cloned().map(eval::Reason::Fact));
+        wanted.extend(expected.tbd.iter().cloned().map(eval::Reason::Tbd));
+        wanted.extend(
+            expected
+                .undefined
+                .iter()
+                .cloned()
+                .map(eval::Reason::Undefined),
+        );
+        prop_assert_eq!(&reasons, &wanted, "{}", expected.decision);
+        let missing: Vec<&str> = program.missing(&scratch, i).collect();
+        prop_assert_eq!(
+            missing,
+            expected
+                .missing
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+        );
+        if expected.status == Status::Undetermined {
+            prop_assert!(got.outcome.is_none());
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_decides_like_the_reference(text in policy(), rows in prop::collection::vec(facts(), 1..6)) {
+        let compiled = common::compile_text("generated.regel", &text);
+        let policy = compiled.policy();
+        for facts in &rows {
+            compare(policy, facts)?;
+        }
+    }
+}
+
+#[test]
+fn the_bench_policy_compiles_and_list_policies_say_why_not() {
+    let bench = common::compile_file("bench/providers.regel");
+    assert!(Program::compile(bench.policy()).is_ok());
+    // The shipped policies read lists (through `common/general`): the batch
+    // mode decides them with the reference interpreter.
+    let paramedic = common::compile_file("policies/2025/paramedische-zorg.regel");
+    let why = Program::compile(paramedic.policy()).unwrap_err();
+    assert!(why.contains("lists or records"), "{why}");
+    let batch = regel::batch::Batch::new(paramedic.policy());
+    assert!(batch.fallback().is_some());
+}
+
+/// CSV cells for generated facts: the same values as the JSON, as a batch
+/// CSV row writes them. A series with no known year is left out entirely
+/// (in CSV, all-empty year cells are a missing series).
+fn csv_cells(facts: &serde_json::Value) -> (Vec<&'static str>, Vec<String>, serde_json::Value) {
+    let header = vec![
+        "id", "a", "b", "n", "m", "x", "r", "p", "s@2023", "s@2024", "c@2022", "k", "d", "y",
+    ];
+    let mut normalized = facts.clone();
+    for series in ["s", "c"] {
+        if let Some(years) = facts[series].as_object() {
+            if years.values().all(serde_json::Value::is_null) {
+                normalized[series] = serde_json::Value::Null;
+            }
+        }
+    }
+    let cell = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut cells = vec!["row".to_string()];
+    for name in ["a", "b", "n", "m", "x", "r"] {
+        cells.push(cell(&facts[name]));
+    }
+    cells.push(match &facts["p"] {
+        serde_json::Value::Null => String::new(),
+        p => format!("{p}%"),
+    });
+    cells.push(cell(&facts["s"]["2023"]));
+    cells.push(cell(&facts["s"]["2024"]));
+    cells.push(cell(&facts["c"]["2022"]));
+    for name in ["k", "d", "y"] {
+        cells.push(cell(&facts[name]));
+    }
+    (header, cells, normalized)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn batch_csv_rows_decide_like_the_reference(text in policy(), rows in prop::collection::vec(facts(), 1..4)) {
+        let compiled = common::compile_text("generated.regel", &text);
+        let policy = compiled.policy();
+        let batch = regel::batch::Batch::new(policy);
+        prop_assert!(batch.fallback().is_none());
+        let mut worker = batch.worker();
+        for (i, facts) in rows.iter().enumerate() {
+            let (header, cells, normalized) = csv_cells(facts);
+            let columns = batch.csv_columns(&header, "id").unwrap();
+            let got = batch.eval_csv(&mut worker, &columns, i as u64 + 1, cells.iter().map(String::as_str));
+            let decided = got.result.unwrap();
+            // JSON rows (any series form) decide like the reference too.
+            let from_json = batch.eval_json(&mut worker, i as u64 + 1, facts, "id").result.unwrap();
+            let (original, _) = eval::facts::load(&policy.inputs, facts, false);
+            let expected_json = eval::evaluate(policy, &original);
+            for (row, expected) in from_json.iter().zip(&expected_json.decisions) {
+                prop_assert_eq!(row.outcome, expected.outcome.as_deref());
+                prop_assert_eq!(row.rule, expected.winner.as_deref());
+                prop_assert_eq!(&row.missing, &expected.missing.join(";"));
+            }
+            let (loaded, problems) = eval::facts::load(&policy.inputs, &normalized, false);
+            prop_assert!(problems.is_empty());
+            let reference = eval::evaluate(policy, &loaded);
+            for (row, expected) in decided.iter().zip(&reference.decisions) {
+                prop_assert_eq!(row.status, expected.status);
+                prop_assert_eq!(row.outcome, expected.outcome.as_deref());
+                prop_assert_eq!(row.rule, expected.winner.as_deref());
+                prop_assert_eq!(&row.missing, &expected.missing.join(";"));
+            }
+        }
+    }
+}
