@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use regel::diagnostics::render;
 use regel::source::SourceMap;
 
-use super::{Exit, out, out_line, policy_files, stderr_color, usage_error};
+use super::{Exit, out, out_line, policy_files_or_default, stderr_color, usage_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -36,12 +36,7 @@ pub fn run(args: &Args) -> Exit {
         }
         return run_stdin(args.check);
     }
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("policies")]
-    } else {
-        args.paths.clone()
-    };
-    let files = match policy_files(&paths) {
+    let files = match policy_files_or_default(&args.paths) {
         Ok(files) => files,
         Err(message) => return usage_error(&message),
     };

@@ -191,6 +191,16 @@ impl ModuleResolver for DiskResolver {
     }
 }
 
+/// The files of `paths`, or of `policies/` when none are given (`regel test`
+/// and `regel fmt` default to the policy folder).
+pub fn policy_files_or_default(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    if paths.is_empty() {
+        policy_files(&[PathBuf::from("policies")])
+    } else {
+        policy_files(paths)
+    }
+}
+
 /// Expands folders into the `.regel` files below them, sorted.
 pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use regel::diagnostics::render;
 
-use super::{Exit, Format, compile, out, out_line, policy_files, stdout_color, usage_error};
+use super::{
+    Exit, Format, compile, out, out_line, policy_files_or_default, stdout_color, usage_error,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,12 +34,7 @@ struct JsonResult<'a> {
 }
 
 pub fn run(args: &Args) -> Exit {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("policies")]
-    } else {
-        args.paths.clone()
-    };
-    let files = match policy_files(&paths) {
+    let files = match policy_files_or_default(&args.paths) {
         Ok(files) => files,
         Err(message) => return usage_error(&message),
     };
