@@ -309,33 +309,10 @@ impl Source {
 impl SourceReader<'_> {
     /// Reads up to `CHUNK` rows into `rows`; `Ok(false)` at the end of the input.
     fn fill(self, rows: &mut Vec<Raw>) -> Result<bool, String> {
-        rows.clear();
         match self {
-            SourceReader::Csv(reader) => {
-                let mut record = csv::StringRecord::new();
-                while rows.len() < CHUNK {
-                    match reader.read_record(&mut record) {
-                        Ok(true) => {
-                            rows.push(Raw::Csv(std::mem::replace(
-                                &mut record,
-                                csv::StringRecord::with_capacity(64, 8),
-                            )));
-                        }
-                        Ok(false) => return Ok(false),
-                        Err(e) => match e.kind() {
-                            csv::ErrorKind::Io(io) => {
-                                return Err(format!("cannot read the data: {io}"));
-                            }
-                            csv::ErrorKind::Utf8 { .. } => {
-                                rows.push(Raw::Broken("the row is not valid UTF-8".into()));
-                            }
-                            _ => rows.push(Raw::Broken(format!("malformed CSV: {e}"))),
-                        },
-                    }
-                }
-                Ok(true)
-            }
+            SourceReader::Csv(reader) => fill_csv(reader, rows),
             SourceReader::Jsonl(reader) => {
+                rows.clear();
                 let mut line = String::new();
                 while rows.len() < CHUNK {
                     line.clear();
@@ -355,6 +332,7 @@ impl SourceReader<'_> {
                 Ok(true)
             }
             SourceReader::Json(array) => {
+                rows.clear();
                 while rows.len() < CHUNK {
                     match array.next()? {
                         Some(json) => rows.push(Raw::Json(json)),
@@ -365,6 +343,47 @@ impl SourceReader<'_> {
             }
         }
     }
+}
+
+/// Reads up to `CHUNK` CSV rows into `rows`, reusing the records the buffer
+/// held for the previous chunk so that reading allocates nothing per row.
+fn fill_csv<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    rows: &mut Vec<Raw>,
+) -> Result<bool, String> {
+    let mut used = 0;
+    let mut more = true;
+    while used < CHUNK {
+        if used == rows.len() {
+            rows.push(Raw::Csv(csv::StringRecord::with_capacity(64, 8)));
+        }
+        let Some(slot) = rows.get_mut(used) else {
+            break;
+        };
+        if !matches!(slot, Raw::Csv(_)) {
+            *slot = Raw::Csv(csv::StringRecord::with_capacity(64, 8));
+        }
+        let Raw::Csv(record) = slot else {
+            break;
+        };
+        match reader.read_record(record) {
+            Ok(true) => used += 1,
+            Ok(false) => {
+                more = false;
+                break;
+            }
+            Err(e) => {
+                *slot = match e.kind() {
+                    csv::ErrorKind::Io(io) => return Err(format!("cannot read the data: {io}")),
+                    csv::ErrorKind::Utf8 { .. } => Raw::Broken("the row is not valid UTF-8".into()),
+                    _ => Raw::Broken(format!("malformed CSV: {e}")),
+                };
+                used += 1;
+            }
+        }
+    }
+    rows.truncate(used);
+    Ok(more)
 }
 
 pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
