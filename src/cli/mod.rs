@@ -24,7 +24,7 @@ use regel::source::SourceMap;
 #[command(
     name = "regel",
     version,
-    about = "Check, evaluate, test and export Regel procurement policies"
+    about = "Check, evaluate, test, format and export Regel procurement policies"
 )]
 struct Cli {
     #[command(subcommand)]
