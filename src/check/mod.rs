@@ -8,6 +8,7 @@
 
 mod data;
 mod expr;
+mod lints;
 pub(crate) mod order;
 pub mod types;
 
@@ -114,6 +115,8 @@ impl<'a> Checker<'a> {
         self.check_decisions(&program.policy);
         let rules = self.check_rules();
         self.order_decisions(&rules);
+        let trapped = lints::missing_fact_trap(&rules, &self.decisions, self.policy_year);
+        self.diagnostics.extend(trapped);
         let examples = self.check_examples();
         let mut tests = self.check_tests(&examples);
         tests.extend(self.check_tables(&examples));

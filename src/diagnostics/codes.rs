@@ -99,6 +99,7 @@ codes! {
     // Lints
     W0001 => Warning, "a `tbd` value is used";
     W0002 => Warning, "input without a description";
+    W0003 => Warning, "a rule that can be unknown blocks a rule written for a missing fact";
 }
 
 impl std::fmt::Display for Code {
