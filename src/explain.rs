@@ -255,29 +255,10 @@ fn collect_reads(expr: &ir::Expr, trace: &Trace, sources: &SourceMap, out: &mut 
             collect_reads(list, trace, sources, out);
         }
         ExprKind::Literal { .. } | ExprKind::PolicyYear | ExprKind::Var { .. } => {}
-        ExprKind::Not { operand }
-        | ExprKind::Neg { operand }
-        | ExprKind::Presence { operand, .. } => {
-            collect_reads(operand, trace, sources, out);
-        }
-        ExprKind::Arith { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-            collect_reads(lhs, trace, sources, out);
-            collect_reads(rhs, trace, sources, out);
-        }
-        ExprKind::Logic { operands, .. } => {
-            for operand in operands {
-                collect_reads(operand, trace, sources, out);
+        _ => {
+            for child in expr.children() {
+                collect_reads(child, trace, sources, out);
             }
-        }
-        ExprKind::InSet { value, set, .. } => {
-            collect_reads(value, trace, sources, out);
-            for member in set {
-                collect_reads(member, trace, sources, out);
-            }
-        }
-        ExprKind::InList { value, list, .. } => {
-            collect_reads(value, trace, sources, out);
-            collect_reads(list, trace, sources, out);
         }
     }
 }

@@ -495,9 +495,8 @@ fn serialize_date<S: serde::Serializer>(
 }
 
 impl Expr {
-    /// Calls `visit` on this expression and every expression inside it.
-    pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
-        visit(self);
+    /// The expressions directly inside this one, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
             ExprKind::Literal { .. }
             | ExprKind::Input { .. }
@@ -505,37 +504,32 @@ impl Expr {
             | ExprKind::Def { .. }
             | ExprKind::PolicyYear
             | ExprKind::Outcome { .. }
-            | ExprKind::Var { .. } => {}
+            | ExprKind::Var { .. } => Vec::new(),
             ExprKind::Field { record: inner, .. }
             | ExprKind::Not { operand: inner }
             | ExprKind::Neg { operand: inner }
-            | ExprKind::Presence { operand: inner, .. } => inner.walk(visit),
+            | ExprKind::Presence { operand: inner, .. } => vec![inner],
             ExprKind::SeriesAt { series: a, year: b }
             | ExprKind::Arith { lhs: a, rhs: b, .. }
             | ExprKind::Compare { lhs: a, rhs: b, .. }
             | ExprKind::InList {
                 value: a, list: b, ..
-            } => {
-                a.walk(visit);
-                b.walk(visit);
-            }
-            ExprKind::Logic { operands, .. } => {
-                for operand in operands {
-                    operand.walk(visit);
-                }
-            }
+            } => vec![a, b],
+            ExprKind::Logic { operands, .. } => operands.iter().collect(),
             ExprKind::InSet { value, set, .. } => {
-                value.walk(visit);
-                for member in set {
-                    member.walk(visit);
-                }
+                std::iter::once(value.as_ref()).chain(set).collect()
             }
-            ExprKind::Aggregate { list, body, .. } => {
-                list.walk(visit);
-                if let Some(body) = body {
-                    body.walk(visit);
-                }
-            }
+            ExprKind::Aggregate { list, body, .. } => std::iter::once(list.as_ref())
+                .chain(body.as_deref())
+                .collect(),
+        }
+    }
+
+    /// Calls `visit` on this expression and every expression inside it.
+    pub fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        visit(self);
+        for child in self.children() {
+            child.walk(visit);
         }
     }
 }

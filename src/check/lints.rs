@@ -136,45 +136,7 @@ fn collect(expr: &ir::Expr, year: i32, reads: &mut Vec<(String, Span)>) {
         reads.push((fact, expr.span));
         return;
     }
-    match &expr.kind {
-        ExprKind::Literal { .. }
-        | ExprKind::Input { .. }
-        | ExprKind::Const { .. }
-        | ExprKind::Def { .. }
-        | ExprKind::PolicyYear
-        | ExprKind::Outcome { .. }
-        | ExprKind::Var { .. }
-        | ExprKind::Presence { .. } => {}
-        ExprKind::Field { record, .. } => collect(record, year, reads),
-        ExprKind::SeriesAt { series, year: at } => {
-            collect(series, year, reads);
-            collect(at, year, reads);
-        }
-        ExprKind::Not { operand } | ExprKind::Neg { operand } => collect(operand, year, reads),
-        ExprKind::Arith { lhs, rhs, .. } | ExprKind::Compare { lhs, rhs, .. } => {
-            collect(lhs, year, reads);
-            collect(rhs, year, reads);
-        }
-        ExprKind::Logic { operands, .. } => {
-            for operand in operands {
-                collect(operand, year, reads);
-            }
-        }
-        ExprKind::InSet { value, set, .. } => {
-            collect(value, year, reads);
-            for member in set {
-                collect(member, year, reads);
-            }
-        }
-        ExprKind::InList { value, list, .. } => {
-            collect(value, year, reads);
-            collect(list, year, reads);
-        }
-        ExprKind::Aggregate { list, body, .. } => {
-            collect(list, year, reads);
-            if let Some(body) = body {
-                collect(body, year, reads);
-            }
-        }
+    for child in expr.children() {
+        collect(child, year, reads);
     }
 }
