@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::eval::compiled::{Program, Scratch};
+use crate::eval::compiled::{Program, Record, Scratch};
 use crate::eval::{self, Facts, Status, Value};
 use crate::ir::{self, Type, YearMonth};
 use crate::suggest::did_you_mean;
@@ -33,7 +33,8 @@ pub struct Batch<'p> {
 
 /// Per-thread working memory; get one from [`Batch::worker`].
 pub struct Worker {
-    scratch: Option<Scratch>,
+    /// The compiled program's record and working memory.
+    compiled: Option<(Record, Scratch)>,
 }
 
 /// The decided row, borrowing names from the batch.
@@ -119,7 +120,7 @@ impl<'p> Batch<'p> {
 
     pub fn worker(&self) -> Worker {
         Worker {
-            scratch: self.program.as_ref().map(Program::scratch),
+            compiled: self.program.as_ref().map(|p| (p.record(), p.scratch())),
         }
     }
 
@@ -235,8 +236,8 @@ impl<'p> Batch<'p> {
         let mut problems: Vec<String> = Vec::new();
         let mut count = 0usize;
         let mut facts = Facts::new();
-        if let (Some(program), Some(scratch)) = (&self.program, worker.scratch.as_mut()) {
-            program.clear(scratch);
+        if let (Some(program), Some((record, _))) = (&self.program, worker.compiled.as_mut()) {
+            program.clear(record);
         }
         for (i, cell) in fields.into_iter().enumerate() {
             count += 1;
@@ -273,10 +274,10 @@ impl<'p> Batch<'p> {
             if value.is_unknown() {
                 continue;
             }
-            match (&self.program, worker.scratch.as_mut()) {
-                (Some(program), Some(scratch)) => match year {
-                    Some(year) => program.set_series_year(scratch, input, year, &value),
-                    None => program.set_input(scratch, input, &value),
+            match (&self.program, worker.compiled.as_mut()) {
+                (Some(program), Some((record, _))) => match year {
+                    Some(year) => program.set_series_year(record, input, year, &value),
+                    None => program.set_input(record, input, &value),
                 },
                 _ => match year {
                     Some(year) => {
@@ -367,11 +368,12 @@ impl<'p> Batch<'p> {
         facts: &Facts,
         load: bool,
     ) -> Vec<DecisionRow<'b>> {
-        if let (Some(program), Some(scratch)) = (&self.program, worker.scratch.as_mut()) {
+        if let (Some(program), Some((record, scratch))) = (&self.program, worker.compiled.as_mut())
+        {
             if load {
-                program.load_facts(scratch, facts);
+                program.load_facts(record, facts);
             }
-            program.run(scratch);
+            program.run(record.row(), scratch);
             return (0..self.policy.decisions.len())
                 .map(|d| {
                     let decided = program.decided(scratch, d);

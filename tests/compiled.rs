@@ -182,11 +182,12 @@ fn compare(policy: &regel::ir::Policy, facts: &serde_json::Value) -> Result<(), 
     let reference = eval::evaluate(policy, &loaded);
     let program = Program::compile(policy).unwrap();
     let mut scratch = program.scratch();
+    let mut record = program.record();
     // Run a different record first: nothing may leak from one record to the next.
-    program.load_facts(&mut scratch, &eval::Facts::new());
-    program.run(&mut scratch);
-    program.load_facts(&mut scratch, &loaded);
-    program.run(&mut scratch);
+    program.load_facts(&mut record, &eval::Facts::new());
+    program.run(record.row(), &mut scratch);
+    program.load_facts(&mut record, &loaded);
+    program.run(record.row(), &mut scratch);
     for (i, expected) in reference.decisions.iter().enumerate() {
         let got = program.decided(&scratch, i);
         prop_assert_eq!(got.status, expected.status, "{}", expected.decision);

@@ -2,17 +2,26 @@
 //! ([`super::evaluate`]), for evaluating one policy over many providers.
 //!
 //! [`Program::compile`] resolves every name once: inputs and the series years
-//! the policy reads become numbered slots, constants are folded into the
-//! expression tape, definitions and rule conditions become a flat tape of
-//! operations (definitions first, then the rules of each decision in the
-//! order decisions are made), enum values and outcomes become indices into one
-//! sorted table (so comparing indices is comparing the names). Evaluating a
-//! record fills the input slots of a reused [`Scratch`] and runs the tape over
-//! small `Copy` values: no allocation, no hashing, no names.
+//! the policy reads become numbered slots of a [`Record`], constants are
+//! folded into the expressions, enum values and outcomes become indices into
+//! one sorted table (so comparing indices is comparing the names), and a
+//! comparison of a number with a constant becomes a comparison of integers
+//! (see [`ConstCompare`]). Each rule condition becomes a small tree of
+//! [`Node`]s over `Copy` values: evaluating a record allocates nothing, hashes
+//! nothing and looks up no names.
+//!
+//! Evaluation is lazy where the reference is eager, with the same results:
+//! expressions have no side effects, so what is not needed is not computed.
+//! `and` / `or` stop at the first operand that settles them (after a `false`
+//! / `true`, no other operand can change the three-valued result), and each
+//! decision tries its rules strongest outcome first (ties in declaration
+//! order): the first rule that holds wins, and the rules after it cannot
+//! change the outcome, the winner or whether the decision is determined. A
+//! definition is computed at most once per record.
 //!
 //! Why a value is unknown is not computed while evaluating: values are
 //! enough to decide. Only for an undetermined decision are the reasons of its
-//! blocking rules collected, by walking back from those rules through the
+//! blocking rules collected, by walking those rules' trees down through the
 //! unknown operands to their leaves (a missing input, a `tbd` constant, an
 //! undefined computation) into a bit set over the policy's possible reasons,
 //! numbered in the order the reference interpreter sorts them.
@@ -26,7 +35,7 @@ use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 
-use super::{Facts, Reason, Status, Value};
+use super::{Facts, Reason, Status, Truth, Value};
 use crate::ir::{self, ArithOp, CmpOp, DurationUnit, ExprKind, LogicOp, Type};
 
 /// A value of the compiled evaluator.
@@ -38,8 +47,11 @@ pub enum Scalar {
     Date(jiff::civil::Date),
     Month(ir::YearMonth),
     Time(jiff::civil::Time),
+    /// Durations come only from the policy's literals; [`Program::compile`]
+    /// makes sure every sum of them fits (a smaller value makes every slot
+    /// of a record smaller).
     Duration {
-        amount: i64,
+        amount: i32,
         unit: DurationUnit,
     },
     /// An index into the program's sorted table of enum values and outcomes.
@@ -51,12 +63,20 @@ impl Scalar {
         matches!(self, Scalar::Unknown)
     }
 
-    fn truth(self) -> super::Truth {
+    fn truth(self) -> Truth {
         match self {
-            Scalar::Bool(true) => super::Truth::True,
-            Scalar::Bool(false) => super::Truth::False,
-            _ => super::Truth::Unknown,
+            Scalar::Bool(true) => Truth::True,
+            Scalar::Bool(false) => Truth::False,
+            _ => Truth::Unknown,
         }
+    }
+}
+
+fn truth_scalar(truth: Truth) -> Scalar {
+    match truth {
+        Truth::True => Scalar::Bool(true),
+        Truth::False => Scalar::Bool(false),
+        Truth::Unknown => Scalar::Unknown,
     }
 }
 
@@ -102,52 +122,188 @@ impl Undefined {
     }
 }
 
-/// One operation of the tape. Operands are positions of earlier operations.
+/// The scales a `Decimal` can have.
+const SCALES: usize = 29;
+
+/// A number compared with a constant, as a comparison of integers.
+///
+/// A decimal `d` is `m / 10^s` (its mantissa and scale), so `d < c` is
+/// `m < c * 10^s`. For every scale `s` the constant's `c * 10^s` is
+/// precomputed as its floor `F` and whether it is a whole number; then for
+/// the integer `m`: `m < c*10^s` is `m < F` when exact and `m <= F`
+/// otherwise, `m == c*10^s` needs exactness, and so on. Exact, and a few
+/// integer instructions where `Decimal`'s own comparison rescales both
+/// operands.
 #[derive(Debug, Clone)]
-enum Op {
+struct ConstCompare {
+    op: CmpOp,
+    floor: [i128; SCALES],
+    exact: [bool; SCALES],
+}
+
+impl ConstCompare {
+    /// `value op constant`.
+    fn new(op: CmpOp, constant: Decimal) -> ConstCompare {
+        let mantissa = constant.mantissa();
+        let scale = constant.scale();
+        let mut floor = [0i128; SCALES];
+        let mut exact = [true; SCALES];
+        for (s, (f, e)) in floor.iter_mut().zip(exact.iter_mut()).enumerate() {
+            let s = u32::try_from(s).unwrap_or(0);
+            if s >= scale {
+                // A whole number; beyond i128 it is beyond every mantissa
+                // (at most 96 bits), so saturating keeps every comparison.
+                *f = 10i128
+                    .checked_pow(s - scale)
+                    .and_then(|p| mantissa.checked_mul(p))
+                    .unwrap_or(if mantissa > 0 { i128::MAX } else { i128::MIN });
+            } else {
+                let p = 10i128.pow(scale - s);
+                *f = mantissa.div_euclid(p);
+                *e = mantissa.rem_euclid(p) == 0;
+            }
+        }
+        ConstCompare { op, floor, exact }
+    }
+
+    fn holds(&self, value: Decimal) -> bool {
+        let s = value.scale() as usize;
+        let m = value.mantissa();
+        let (Some(&f), Some(&exact)) = (self.floor.get(s), self.exact.get(s)) else {
+            return false;
+        };
+        match self.op {
+            CmpOp::Lt => m < f || (!exact && m == f),
+            CmpOp::Le => m <= f,
+            CmpOp::Gt => m > f,
+            CmpOp::Ge => m > f || (exact && m == f),
+            CmpOp::Eq => exact && m == f,
+            CmpOp::Ne => !(exact && m == f),
+        }
+    }
+}
+
+/// `a op b` as `b op' a`.
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        CmpOp::Eq => CmpOp::Eq,
+        CmpOp::Ne => CmpOp::Ne,
+    }
+}
+
+/// An expression of the compiled program.
+#[derive(Debug, Clone)]
+enum Node {
     Const(Scalar),
     /// Always unknown, for this reason (a `tbd` constant, an unknown name).
     Unknown(u32),
-    /// A scalar input slot; the reason names the input.
+    /// A record slot; the reason names the input. A series' own slot holds
+    /// `true` when the series is present at all (for `known bi`).
     Input {
         slot: u32,
         reason: u32,
     },
-    /// Whether a series input is present at all (for `known bi`).
-    SeriesPresent {
-        series: u32,
-        reason: u32,
-    },
+    /// Definition number `n`, computed once per record.
+    Def(u32),
     /// The outcome of a decision made earlier (its position in decision order).
     Outcome(u32),
-    Not(u32),
-    Neg(u32),
-    Arith(ArithOp, u32, u32),
-    Compare(CmpOp, u32, u32),
-    /// Operands at `args[start..start + len]`.
-    Logic(LogicOp, u32, u32),
+    Not(Box<Node>),
+    Neg(Box<Node>),
+    Arith(ArithOp, Box<[Node; 2]>),
+    Compare(CmpOp, Box<[Node; 2]>),
+    /// A number compared with a constant.
+    CompareConst(Box<Node>, Box<ConstCompare>),
+    Logic(LogicOp, Box<[Node]>),
+    /// `and` / `or` of tests of single inputs, the usual shape of a rule:
+    /// evaluated in one loop, without a call per operand.
+    Leaves(LogicOp, Box<[Leaf]>),
     InSet {
-        value: u32,
-        start: u32,
-        len: u32,
+        value: Box<Node>,
+        set: Box<[Node]>,
         negated: bool,
     },
     Presence {
         known: bool,
-        operand: u32,
+        operand: Box<Node>,
     },
+}
+
+/// A test of one input slot.
+#[derive(Debug, Clone)]
+struct Leaf {
+    slot: u32,
+    /// The input's reason: why the test is unknown when it is.
+    reason: u32,
+    test: Test,
+}
+
+#[derive(Debug, Clone)]
+enum Test {
+    /// The boolean input itself.
+    IsTrue,
+    /// `not` the boolean input.
+    IsFalse,
+    Known,
+    Missing,
+    Compare(Box<ConstCompare>),
+}
+
+impl Leaf {
+    /// The node as a leaf, when it is a test of one input.
+    fn of(node: &Node) -> Option<Leaf> {
+        let (input, test) = match node {
+            Node::Input { .. } => (node, Test::IsTrue),
+            Node::Not(operand) => (operand.as_ref(), Test::IsFalse),
+            Node::Presence { known, operand } => (
+                operand.as_ref(),
+                if *known { Test::Known } else { Test::Missing },
+            ),
+            Node::CompareConst(operand, compare) => {
+                (operand.as_ref(), Test::Compare(compare.clone()))
+            }
+            _ => return None,
+        };
+        match input {
+            Node::Input { slot, reason } => Some(Leaf {
+                slot: *slot,
+                reason: *reason,
+                test,
+            }),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn truth(&self, row: Row<'_>) -> Truth {
+        let value = row.get(self.slot);
+        match &self.test {
+            Test::IsTrue => value.truth(),
+            Test::IsFalse => value.truth().negate(),
+            Test::Known => bool_truth(!value.is_unknown()),
+            Test::Missing => bool_truth(value.is_unknown()),
+            Test::Compare(compare) => match value {
+                Scalar::Decimal(d) => bool_truth(compare.holds(d)),
+                _ => Truth::Unknown,
+            },
+        }
+    }
 }
 
 /// How one declared input is stored.
 #[derive(Debug, Clone)]
 enum InputSlot {
-    /// Not read by the compiled program (text, lists, records, durations).
+    /// Not read by the compiled program: read by no rule or definition, or
+    /// text, lists, records, durations.
     Unused,
     Scalar(u32),
-    /// A yearly series: its presence flag and the slot of every year the
+    /// A yearly series: the slot of its presence and of every year the
     /// policy reads.
     Series {
-        series: u32,
+        present: u32,
         years: Vec<(i32, u32)>,
     },
 }
@@ -155,7 +311,8 @@ enum InputSlot {
 #[derive(Debug, Clone)]
 struct RulePlan {
     id: String,
-    node: u32,
+    condition: Node,
+    /// The outcome's position in the decision's order (0 is strongest).
     rank: usize,
     /// The outcome, as an index into the enum table.
     outcome: u32,
@@ -166,20 +323,18 @@ struct DecisionPlan {
     /// Position in declaration order.
     declared: usize,
     default: u32,
+    /// Strongest outcome first, ties in declaration order: the order in
+    /// which the first rule that holds is the reference's winner.
     rules: Vec<RulePlan>,
-    /// The tape is evaluated up to here before the decision is made.
-    tape_end: usize,
 }
 
 /// A policy compiled for evaluating many records.
 #[derive(Debug, Clone)]
 pub struct Program {
-    tape: Vec<Op>,
-    args: Vec<u32>,
+    definitions: Vec<Node>,
     inputs: Vec<InputSlot>,
     input_names: Vec<String>,
     slot_count: usize,
-    series_count: usize,
     /// Sorted: an enum index compares like its name.
     enums: Vec<String>,
     /// Reasons in insertion order; `bit_of` gives each one's bit, numbered in
@@ -198,25 +353,92 @@ pub struct Program {
     decision_names: Vec<String>,
 }
 
+/// One provider's inputs, laid out for one program: get an empty one from
+/// [`Program::record`] and fill it with [`Program::set_input`]. Only the
+/// inputs the policy reads have a slot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    slots: Vec<Scalar>,
+}
+
+impl Record {
+    pub fn row(&self) -> Row<'_> {
+        Row { slots: &self.slots }
+    }
+}
+
+/// The inputs of one provider, borrowed from a [`Record`] or a [`Table`].
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    slots: &'a [Scalar],
+}
+
+impl Row<'_> {
+    #[inline]
+    fn get(self, slot: u32) -> Scalar {
+        self.slots.get(at(slot)).copied().unwrap_or(Scalar::Unknown)
+    }
+}
+
+/// Many providers' records in one block of memory, for deciding a
+/// population held in memory (again and again, or under two policies'
+/// versions) without a pointer per provider.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    slots: Vec<Scalar>,
+    width: usize,
+    len: usize,
+}
+
+impl Table {
+    /// Appends a record made by the same program.
+    pub fn push(&mut self, record: &Record) {
+        self.slots.extend_from_slice(&record.slots);
+        self.slots
+            .resize((self.len + 1) * self.width, Scalar::Unknown);
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Record number `i`, from 0.
+    pub fn row(&self, i: usize) -> Option<Row<'_>> {
+        let start = i.checked_mul(self.width)?;
+        (i < self.len).then(|| Row {
+            slots: self.slots.get(start..start + self.width).unwrap_or(&[]),
+        })
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
+        (0..self.len).filter_map(|i| self.row(i))
+    }
+}
+
 /// Per-record working memory, sized for one program and reused.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
-    slots: Vec<Scalar>,
-    present: Vec<bool>,
-    values: Vec<Scalar>,
+    /// Computed definitions: `(epoch, value)`, valid for the current epoch.
+    definitions: Vec<(u32, Scalar)>,
+    /// Definitions already walked while collecting reasons.
+    walked: Vec<u32>,
+    epoch: u32,
+    walk: u32,
     results: Vec<DecisionState>,
     /// `decisions * words` bits: the reasons of each undetermined decision.
     why: Vec<u64>,
-    acc: Vec<u64>,
-    stack: Vec<u32>,
-    seen: Vec<u32>,
-    epoch: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 struct DecisionState {
     undetermined: bool,
     outcome: u32,
+    /// The winning rule's position in [`DecisionPlan::rules`].
     winner: Option<u32>,
 }
 
@@ -233,7 +455,6 @@ pub struct Decided<'a> {
 struct Compiler<'p> {
     policy: &'p ir::Policy,
     program: Program,
-    def_nodes: Vec<(&'p str, u32)>,
     decided: Vec<&'p str>,
 }
 
@@ -278,12 +499,10 @@ impl Program {
         let mut compiler = Compiler {
             policy,
             program: Program {
-                tape: Vec::new(),
-                args: Vec::new(),
+                definitions: Vec::new(),
                 inputs: Vec::new(),
                 input_names: policy.inputs.iter().map(|i| i.name.clone()).collect(),
                 slot_count: 0,
-                series_count: 0,
                 enums: enums.into_iter().collect(),
                 reasons: Vec::new(),
                 bit_of: Vec::new(),
@@ -294,26 +513,24 @@ impl Program {
                 declared: Vec::new(),
                 decision_names: policy.decisions.iter().map(|d| d.name.clone()).collect(),
             },
-            def_nodes: Vec::new(),
             decided: Vec::new(),
         };
         for undefined in UNDEFINED {
             compiler.reason(Reason::Undefined(undefined.text()));
         }
+        check_durations(policy)?;
         compiler.layout_inputs()?;
+        // Definitions come in dependency order: each reads only earlier ones.
         for definition in &policy.definitions {
             let node = compiler.expr(&definition.expr)?;
-            compiler.def_nodes.push((definition.name.as_str(), node));
+            compiler.program.definitions.push(node);
         }
         for decision in super::decision_order(policy) {
             compiler.decision(decision)?;
         }
         let mut program = compiler.program;
-        program.declared = policy
-            .decisions
-            .iter()
-            .enumerate()
-            .map(|(i, _)| {
+        program.declared = (0..policy.decisions.len())
+            .map(|i| {
                 program
                     .decisions
                     .iter()
@@ -347,25 +564,47 @@ impl Program {
         }
     }
 
-    /// Working memory for this program.
-    pub fn scratch(&self) -> Scratch {
-        Scratch {
+    /// An empty record for this program: every input unknown.
+    pub fn record(&self) -> Record {
+        Record {
             slots: vec![Scalar::Unknown; self.slot_count],
-            present: vec![false; self.series_count],
-            values: Vec::with_capacity(self.tape.len()),
-            results: vec![DecisionState::default(); self.decisions.len()],
-            why: vec![0; self.decisions.len() * self.words],
-            acc: vec![0; self.words],
-            stack: Vec::with_capacity(self.tape.len()),
-            seen: vec![0; self.tape.len()],
-            epoch: 0,
         }
     }
 
-    /// Forgets the inputs of the previous record: every input unknown.
-    pub fn clear(&self, scratch: &mut Scratch) {
-        scratch.slots.fill(Scalar::Unknown);
-        scratch.present.fill(false);
+    /// An empty table of records for this program.
+    pub fn table(&self) -> Table {
+        Table {
+            slots: Vec::new(),
+            width: self.slot_count,
+            len: 0,
+        }
+    }
+
+    /// Working memory for this program.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            definitions: vec![(0, Scalar::Unknown); self.definitions.len()],
+            walked: vec![0; self.definitions.len()],
+            epoch: 0,
+            walk: 0,
+            // A decision without rules always takes its default: decided
+            // here once, skipped by `run`.
+            results: self
+                .decisions
+                .iter()
+                .map(|d| DecisionState {
+                    undetermined: false,
+                    outcome: d.default,
+                    winner: None,
+                })
+                .collect(),
+            why: vec![0; self.decisions.len() * self.words],
+        }
+    }
+
+    /// Forgets the inputs of the previous provider: every input unknown.
+    pub fn clear(&self, record: &mut Record) {
+        record.slots.fill(Scalar::Unknown);
     }
 
     /// Converts a value of the reference interpreter.
@@ -376,10 +615,12 @@ impl Program {
             Value::Date(d) => Scalar::Date(*d),
             Value::Month(m) => Scalar::Month(*m),
             Value::Time(t) => Scalar::Time(*t),
-            Value::Duration { amount, unit } => Scalar::Duration {
-                amount: *amount,
-                unit: *unit,
-            },
+            Value::Duration { amount, unit } => {
+                i32::try_from(*amount).map_or(Scalar::Unknown, |amount| Scalar::Duration {
+                    amount,
+                    unit: *unit,
+                })
+            }
             Value::Enum(name) => self.enum_index(name).map_or(Scalar::Unknown, Scalar::Enum),
             Value::Unknown
             | Value::Text(_)
@@ -397,21 +638,21 @@ impl Program {
     }
 
     /// Sets input number `input` (its position in the policy's inputs).
-    pub fn set_input(&self, scratch: &mut Scratch, input: usize, value: &Value) {
+    pub fn set_input(&self, record: &mut Record, input: usize, value: &Value) {
         match (self.inputs.get(input), value) {
             (Some(InputSlot::Scalar(slot)), _) => {
                 let scalar = self.scalar(value);
-                if let Some(s) = scratch.slots.get_mut(at(*slot)) {
+                if let Some(s) = record.slots.get_mut(at(*slot)) {
                     *s = scalar;
                 }
             }
-            (Some(InputSlot::Series { series, years }), Value::Series(values)) => {
-                if let Some(p) = scratch.present.get_mut(at(*series)) {
-                    *p = true;
+            (Some(InputSlot::Series { present, years }), Value::Series(values)) => {
+                if let Some(p) = record.slots.get_mut(at(*present)) {
+                    *p = Scalar::Bool(true);
                 }
                 for (year, slot) in years {
                     let scalar = values.get(year).map_or(Scalar::Unknown, |v| self.scalar(v));
-                    if let Some(s) = scratch.slots.get_mut(at(*slot)) {
+                    if let Some(s) = record.slots.get_mut(at(*slot)) {
                         *s = scalar;
                     }
                 }
@@ -422,26 +663,26 @@ impl Program {
 
     /// Sets one year of series input number `input`; the series is then
     /// present.
-    pub fn set_series_year(&self, scratch: &mut Scratch, input: usize, year: i32, value: &Value) {
-        if let Some(InputSlot::Series { series, years }) = self.inputs.get(input) {
-            if let Some(p) = scratch.present.get_mut(at(*series)) {
-                *p = true;
+    pub fn set_series_year(&self, record: &mut Record, input: usize, year: i32, value: &Value) {
+        if let Some(InputSlot::Series { present, years }) = self.inputs.get(input) {
+            if let Some(p) = record.slots.get_mut(at(*present)) {
+                *p = Scalar::Bool(true);
             }
             if let Some((_, slot)) = years.iter().find(|(y, _)| *y == year) {
                 let scalar = self.scalar(value);
-                if let Some(s) = scratch.slots.get_mut(at(*slot)) {
+                if let Some(s) = record.slots.get_mut(at(*slot)) {
                     *s = scalar;
                 }
             }
         }
     }
 
-    /// Clears the scratch and loads one provider's facts.
-    pub fn load_facts(&self, scratch: &mut Scratch, facts: &Facts) {
-        self.clear(scratch);
+    /// Clears `record` and loads one provider's facts into it.
+    pub fn load_facts(&self, record: &mut Record, facts: &Facts) {
+        self.clear(record);
         for (i, name) in self.input_names.iter().enumerate() {
             if let Some(value) = facts.get(name) {
-                self.set_input(scratch, i, value);
+                self.set_input(record, i, value);
             }
         }
     }
@@ -451,158 +692,225 @@ impl Program {
         &self.decision_names
     }
 
-    /// Evaluates every decision for the inputs in `scratch`.
-    pub fn run(&self, scratch: &mut Scratch) {
-        scratch.values.clear();
-        let mut done = 0usize;
+    /// Makes every decision for `record`; read them with
+    /// [`Program::decided`] and [`Program::reasons`].
+    pub fn run(&self, row: Row<'_>, scratch: &mut Scratch) {
+        scratch.epoch = scratch.epoch.wrapping_add(1);
+        if scratch.epoch == 0 {
+            // After 2^32 records: forget every stamp rather than trust one.
+            scratch.definitions.fill((0, Scalar::Unknown));
+            scratch.epoch = 1;
+        }
         for (position, decision) in self.decisions.iter().enumerate() {
-            for op in self.tape.get(done..decision.tape_end).unwrap_or(&[]) {
-                let value = self.op(op, scratch);
-                scratch.values.push(value);
+            if !decision.rules.is_empty() {
+                self.decide(position, decision, row, scratch);
             }
-            done = decision.tape_end;
-            self.decide(position, decision, scratch);
         }
     }
 
-    fn op(&self, op: &Op, scratch: &Scratch) -> Scalar {
-        let values = &scratch.values;
-        let get = |n: u32| values.get(at(n)).copied().unwrap_or(Scalar::Unknown);
-        match op {
-            Op::Const(value) => *value,
-            Op::Unknown(_) => Scalar::Unknown,
-            Op::Input { slot, .. } => scratch
-                .slots
-                .get(at(*slot))
-                .copied()
-                .unwrap_or(Scalar::Unknown),
-            Op::SeriesPresent { series, .. } => {
-                if scratch.present.get(at(*series)).copied().unwrap_or(false) {
-                    Scalar::Bool(true)
-                } else {
-                    Scalar::Unknown
-                }
-            }
-            Op::Outcome(position) => match scratch.results.get(at(*position)) {
-                Some(state) if !state.undetermined => Scalar::Enum(state.outcome),
-                _ => Scalar::Unknown,
-            },
-            Op::Not(a) => match get(*a) {
-                Scalar::Bool(b) => Scalar::Bool(!b),
-                _ => Scalar::Unknown,
-            },
-            Op::Neg(a) => match get(*a) {
-                Scalar::Decimal(d) => Scalar::Decimal(-d),
-                _ => Scalar::Unknown,
-            },
-            Op::Arith(op, a, b) => arith(*op, get(*a), get(*b)).unwrap_or(Scalar::Unknown),
-            Op::Compare(op, a, b) => compare(*op, get(*a), get(*b)).unwrap_or(Scalar::Unknown),
-            Op::Logic(op, start, len) => {
-                let mut truth = match op {
-                    LogicOp::And => super::Truth::True,
-                    LogicOp::Or => super::Truth::False,
-                };
-                for arg in self.args(*start, *len) {
-                    let t = get(*arg).truth();
-                    truth = match op {
-                        LogicOp::And => truth.and(t),
-                        LogicOp::Or => truth.or(t),
-                    };
-                }
-                truth_scalar(truth)
-            }
-            Op::InSet {
-                value,
-                start,
-                len,
-                negated,
-            } => {
-                let v = get(*value);
-                if v.is_unknown() {
-                    return Scalar::Unknown;
-                }
-                let mut truth = super::Truth::False;
-                for member in self.args(*start, *len) {
-                    let t = compare(CmpOp::Eq, v, get(*member))
-                        .unwrap_or(Scalar::Unknown)
-                        .truth();
-                    truth = truth.or(t);
-                }
-                if *negated {
-                    truth = truth.negate();
-                }
-                truth_scalar(truth)
-            }
-            Op::Presence { known, operand } => Scalar::Bool(get(*operand).is_unknown() != *known),
-        }
-    }
-
-    fn args(&self, start: u32, len: u32) -> &[u32] {
-        self.args.get(at(start)..at(start) + at(len)).unwrap_or(&[])
-    }
-
-    fn decide(&self, position: usize, decision: &DecisionPlan, scratch: &mut Scratch) {
-        fn truth_of(values: &[Scalar], rule: &RulePlan) -> super::Truth {
-            values
-                .get(at(rule.node))
-                .copied()
-                .unwrap_or(Scalar::Unknown)
-                .truth()
-        }
-        let mut winner: Option<(u32, &RulePlan)> = None;
+    fn decide(
+        &self,
+        position: usize,
+        decision: &DecisionPlan,
+        row: Row<'_>,
+        scratch: &mut Scratch,
+    ) {
+        let mut winner = None;
+        let mut first_unknown_rank = None;
+        let mut unknown_beats_default = false;
         for (i, rule) in decision.rules.iter().enumerate() {
-            if truth_of(&scratch.values, rule) == super::Truth::True
-                && winner.is_none_or(|(_, w)| rule.rank < w.rank)
-            {
-                winner = Some((index(i), rule));
-            }
-        }
-        let result = winner.map_or(decision.default, |(_, w)| w.outcome);
-        let winner_rank = winner.map(|(_, w)| w.rank);
-        let blocking = |values: &[Scalar], rule: &RulePlan| {
-            truth_of(values, rule) == super::Truth::Unknown
-                && rule.outcome != result
-                && winner_rank.is_none_or(|w| rule.rank < w)
-        };
-        let undetermined = decision.rules.iter().any(|r| blocking(&scratch.values, r));
-        let words = self.words;
-        let mut acc = std::mem::take(&mut scratch.acc);
-        acc.clear();
-        acc.resize(words, 0);
-        if undetermined {
-            self.begin_walk(scratch);
-            for rule in &decision.rules {
-                if blocking(&scratch.values, rule) {
-                    self.collect(rule.node, scratch, &mut acc);
+            let truth = match &rule.condition {
+                Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
+                condition => self.truth(condition, row, scratch),
+            };
+            match truth {
+                Truth::True => {
+                    winner = Some((i, rule));
+                    break;
                 }
+                Truth::Unknown => {
+                    first_unknown_rank.get_or_insert(rule.rank);
+                    unknown_beats_default |= rule.outcome != decision.default;
+                }
+                Truth::False => {}
             }
         }
-        if let Some(bits) = scratch
-            .why
-            .get_mut(position * words..(position + 1) * words)
-        {
-            bits.copy_from_slice(&acc);
+        // Undetermined when a rule that is unknown could, if it held, give
+        // another outcome: a stronger outcome than the winner's, or any
+        // outcome other than the default when no rule holds.
+        let undetermined = match winner {
+            Some((_, w)) => first_unknown_rank.is_some_and(|r| r < w.rank),
+            None => unknown_beats_default,
+        };
+        if undetermined {
+            self.collect_why(
+                position,
+                decision,
+                winner.map(|(_, w)| w.rank),
+                row,
+                scratch,
+            );
         }
-        scratch.acc = acc;
         if let Some(state) = scratch.results.get_mut(position) {
             *state = DecisionState {
                 undetermined,
-                outcome: result,
-                winner: if undetermined {
-                    None
-                } else {
-                    winner.map(|(i, _)| i)
+                outcome: winner.map_or(decision.default, |(_, w)| w.outcome),
+                winner: match (undetermined, winner) {
+                    (false, Some((i, _))) => Some(index(i)),
+                    _ => None,
                 },
             };
         }
     }
 
-    fn begin_walk(&self, scratch: &mut Scratch) {
-        scratch.epoch = scratch.epoch.wrapping_add(1);
-        if scratch.epoch == 0 {
-            scratch.seen.fill(0);
-            scratch.epoch = 1;
+    /// Records why decision `position` is undetermined: the reasons of its
+    /// blocking rules, the unknown ones stronger than the winner (or, with no
+    /// winner, with an outcome other than the default).
+    fn collect_why(
+        &self,
+        position: usize,
+        decision: &DecisionPlan,
+        winner_rank: Option<usize>,
+        row: Row<'_>,
+        scratch: &mut Scratch,
+    ) {
+        let mut bits = vec![0u64; self.words];
+        scratch.walk = scratch.walk.wrapping_add(1);
+        if scratch.walk == 0 {
+            scratch.walked.fill(0);
+            scratch.walk = 1;
         }
+        for rule in &decision.rules {
+            let blocking = match winner_rank {
+                Some(rank) => rule.rank < rank,
+                None => rule.outcome != decision.default,
+            };
+            if blocking && self.truth(&rule.condition, row, scratch) == Truth::Unknown {
+                self.collect(&rule.condition, row, scratch, &mut bits);
+            }
+        }
+        if let Some(why) = scratch
+            .why
+            .get_mut(position * self.words..(position + 1) * self.words)
+        {
+            why.copy_from_slice(&bits);
+        }
+    }
+
+    /// The three-valued truth of a condition.
+    fn truth(&self, node: &Node, row: Row<'_>, scratch: &mut Scratch) -> Truth {
+        match node {
+            Node::Input { slot, .. } => row.get(*slot).truth(),
+            Node::Const(value) => value.truth(),
+            Node::Logic(LogicOp::And, operands) => {
+                let mut truth = Truth::True;
+                for operand in operands.iter() {
+                    match self.truth(operand, row, scratch) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown => truth = Truth::Unknown,
+                        Truth::True => {}
+                    }
+                }
+                truth
+            }
+            Node::Logic(LogicOp::Or, operands) => {
+                let mut truth = Truth::False;
+                for operand in operands.iter() {
+                    match self.truth(operand, row, scratch) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown => truth = Truth::Unknown,
+                        Truth::False => {}
+                    }
+                }
+                truth
+            }
+            Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
+            Node::Not(operand) => self.truth(operand, row, scratch).negate(),
+            Node::CompareConst(value, compare) => match self.operand(value, row, scratch) {
+                Scalar::Decimal(d) => bool_truth(compare.holds(d)),
+                _ => Truth::Unknown,
+            },
+            Node::Presence { known, operand } => {
+                bool_truth(self.operand(operand, row, scratch).is_unknown() != *known)
+            }
+            _ => self.value(node, row, scratch).truth(),
+        }
+    }
+
+    /// [`Program::value`] with an input read in place: most operands are.
+    #[inline]
+    fn operand(&self, node: &Node, row: Row<'_>, scratch: &mut Scratch) -> Scalar {
+        match node {
+            Node::Input { slot, .. } => row.get(*slot),
+            _ => self.value(node, row, scratch),
+        }
+    }
+
+    /// The value of an expression; `Unknown` when it has none.
+    fn value(&self, node: &Node, row: Row<'_>, scratch: &mut Scratch) -> Scalar {
+        match node {
+            Node::Const(value) => *value,
+            Node::Unknown(_) => Scalar::Unknown,
+            Node::Input { slot, .. } => row.get(*slot),
+            Node::Def(n) => self.definition(*n, row, scratch),
+            Node::Outcome(position) => match scratch.results.get(at(*position)) {
+                Some(state) if !state.undetermined => Scalar::Enum(state.outcome),
+                _ => Scalar::Unknown,
+            },
+            Node::Neg(operand) => match self.value(operand, row, scratch) {
+                Scalar::Decimal(d) => Scalar::Decimal(-d),
+                _ => Scalar::Unknown,
+            },
+            Node::Arith(op, operands) => {
+                let [a, b] = operands.as_ref();
+                let (a, b) = (self.value(a, row, scratch), self.value(b, row, scratch));
+                arith(*op, a, b).unwrap_or(Scalar::Unknown)
+            }
+            Node::Compare(op, operands) => {
+                let [a, b] = operands.as_ref();
+                let (a, b) = (self.value(a, row, scratch), self.value(b, row, scratch));
+                compare(*op, a, b).unwrap_or(Scalar::Unknown)
+            }
+            Node::InSet {
+                value,
+                set,
+                negated,
+            } => {
+                let v = self.value(value, row, scratch);
+                if v.is_unknown() {
+                    return Scalar::Unknown;
+                }
+                let mut truth = Truth::False;
+                for member in set.iter() {
+                    let m = self.value(member, row, scratch);
+                    truth = truth.or(compare(CmpOp::Eq, v, m).unwrap_or(Scalar::Unknown).truth());
+                }
+                truth_scalar(if *negated { truth.negate() } else { truth })
+            }
+            Node::Logic(..)
+            | Node::Leaves(..)
+            | Node::Not(_)
+            | Node::CompareConst(..)
+            | Node::Presence { .. } => truth_scalar(self.truth(node, row, scratch)),
+        }
+    }
+
+    /// Definition number `n`, computed at most once per record.
+    fn definition(&self, n: u32, row: Row<'_>, scratch: &mut Scratch) -> Scalar {
+        if let Some((epoch, value)) = scratch.definitions.get(at(n)) {
+            if *epoch == scratch.epoch {
+                return *value;
+            }
+        }
+        let Some(node) = self.definitions.get(at(n)) else {
+            return Scalar::Unknown;
+        };
+        let value = self.value(node, row, scratch);
+        let epoch = scratch.epoch;
+        if let Some(memo) = scratch.definitions.get_mut(at(n)) {
+            *memo = (epoch, value);
+        }
+        value
     }
 
     fn set_bit(&self, bits: &mut [u64], reason: u32) {
@@ -619,85 +927,88 @@ impl Program {
         }
     }
 
-    /// Adds to `bits` the reasons why the (unknown) value at `node` is unknown.
-    fn collect(&self, node: u32, scratch: &mut Scratch, bits: &mut [u64]) {
-        scratch.stack.clear();
-        scratch.stack.push(node);
-        while let Some(n) = scratch.stack.pop() {
-            let Some(seen) = scratch.seen.get_mut(at(n)) else {
-                continue;
-            };
-            if *seen == scratch.epoch {
-                continue;
+    /// Adds to `bits` the reasons why `node` has no value, if it has none.
+    fn collect(&self, node: &Node, row: Row<'_>, scratch: &mut Scratch, bits: &mut [u64]) {
+        if !self.value(node, row, scratch).is_unknown() {
+            return;
+        }
+        match node {
+            Node::Const(_) | Node::Presence { .. } => {}
+            Node::Unknown(reason) | Node::Input { reason, .. } => self.set_bit(bits, *reason),
+            Node::Def(n) => {
+                let walk = scratch.walk;
+                match scratch.walked.get_mut(at(*n)) {
+                    Some(seen) if *seen != walk => *seen = walk,
+                    _ => return,
+                }
+                if let Some(definition) = self.definitions.get(at(*n)) {
+                    self.collect(definition, row, scratch, bits);
+                }
             }
-            *seen = scratch.epoch;
-            let value = |m: u32| {
-                scratch
-                    .values
-                    .get(at(m))
-                    .copied()
-                    .unwrap_or(Scalar::Unknown)
-            };
-            if !value(n).is_unknown() {
-                continue;
-            }
-            let mut push: [Option<u32>; 2] = [None, None];
-            match self.tape.get(at(n)) {
-                None | Some(Op::Const(_) | Op::Presence { .. }) => {}
-                Some(
-                    Op::Unknown(reason)
-                    | Op::Input { reason, .. }
-                    | Op::SeriesPresent { reason, .. },
-                ) => self.set_bit(bits, *reason),
-                Some(Op::Outcome(position)) => {
-                    let start = at(*position) * self.words;
-                    if let Some(from) = scratch.why.get(start..start + self.words) {
-                        for ((to, from), mask) in bits.iter_mut().zip(from).zip(&self.outcome_mask)
-                        {
-                            *to |= from & mask;
-                        }
+            Node::Outcome(position) => {
+                let start = at(*position) * self.words;
+                if let Some(from) = scratch.why.get(start..start + self.words) {
+                    for ((to, from), mask) in bits.iter_mut().zip(from).zip(&self.outcome_mask) {
+                        *to |= from & mask;
                     }
                 }
-                Some(Op::Not(a) | Op::Neg(a)) => push[0] = Some(*a),
-                Some(Op::Arith(op, a, b)) => {
-                    if value(*a).is_unknown() || value(*b).is_unknown() {
-                        push = [Some(*a), Some(*b)];
-                    } else if let Err(u) = arith(*op, value(*a), value(*b)) {
+            }
+            Node::Not(operand) | Node::Neg(operand) | Node::CompareConst(operand, _) => {
+                self.collect(operand, row, scratch, bits);
+            }
+            Node::Arith(op, operands) => {
+                self.collect_pair(operands, row, scratch, bits, |a, b| arith(*op, a, b));
+            }
+            Node::Compare(op, operands) => {
+                self.collect_pair(operands, row, scratch, bits, |a, b| compare(*op, a, b));
+            }
+            Node::Logic(_, operands) => {
+                for operand in operands.iter() {
+                    self.collect(operand, row, scratch, bits);
+                }
+            }
+            Node::Leaves(_, leaves) => {
+                for leaf in leaves.iter() {
+                    if leaf.truth(row) == Truth::Unknown {
+                        self.set_bit(bits, leaf.reason);
+                    }
+                }
+            }
+            Node::InSet { value, set, .. } => {
+                let v = self.value(value, row, scratch);
+                if v.is_unknown() {
+                    self.collect(value, row, scratch, bits);
+                    return;
+                }
+                for member in set.iter() {
+                    let m = self.value(member, row, scratch);
+                    if m.is_unknown() {
+                        self.collect(member, row, scratch, bits);
+                    } else if let Err(u) = compare(CmpOp::Eq, v, m) {
                         self.undefined_bit(bits, u);
                     }
                 }
-                Some(Op::Compare(op, a, b)) => {
-                    if value(*a).is_unknown() || value(*b).is_unknown() {
-                        push = [Some(*a), Some(*b)];
-                    } else if let Err(u) = compare(*op, value(*a), value(*b)) {
-                        self.undefined_bit(bits, u);
-                    }
-                }
-                Some(Op::Logic(_, start, len)) => {
-                    scratch.stack.extend_from_slice(self.args(*start, *len));
-                }
-                Some(Op::InSet {
-                    value: v,
-                    start,
-                    len,
-                    ..
-                }) => {
-                    let v = *v;
-                    if value(v).is_unknown() {
-                        push[0] = Some(v);
-                    } else {
-                        for member in self.args(*start, *len) {
-                            let m = value(*member);
-                            if m.is_unknown() {
-                                scratch.stack.push(*member);
-                            } else if let Err(u) = compare(CmpOp::Eq, value(v), m) {
-                                self.undefined_bit(bits, u);
-                            }
-                        }
-                    }
-                }
             }
-            scratch.stack.extend(push.into_iter().flatten());
+        }
+    }
+
+    /// Reasons of an unknown binary operation: its unknown operands', or,
+    /// with both known, why the operation itself has no result.
+    fn collect_pair(
+        &self,
+        operands: &[Node; 2],
+        row: Row<'_>,
+        scratch: &mut Scratch,
+        bits: &mut [u64],
+        operation: impl Fn(Scalar, Scalar) -> Result<Scalar, Undefined>,
+    ) {
+        let [a, b] = operands;
+        let (va, vb) = (self.value(a, row, scratch), self.value(b, row, scratch));
+        if va.is_unknown() || vb.is_unknown() {
+            self.collect(a, row, scratch, bits);
+            self.collect(b, row, scratch, bits);
+        } else if let Err(u) = operation(va, vb) {
+            self.undefined_bit(bits, u);
         }
     }
 
@@ -732,8 +1043,16 @@ impl Program {
         decision: usize,
     ) -> impl Iterator<Item = &'a Reason> + 'a {
         let position = self.declared.get(decision).copied().unwrap_or(0);
+        let undetermined = scratch
+            .results
+            .get(position)
+            .is_some_and(|s| s.undetermined);
         let start = position * self.words;
-        let bits = scratch.why.get(start..start + self.words).unwrap_or(&[]);
+        let bits = if undetermined {
+            scratch.why.get(start..start + self.words).unwrap_or(&[])
+        } else {
+            &[]
+        };
         bits.iter().enumerate().flat_map(move |(w, word)| {
             (0..64u32).filter_map(move |b| {
                 if word & (1u64 << b) == 0 {
@@ -758,12 +1077,28 @@ impl Program {
     }
 }
 
-fn truth_scalar(truth: super::Truth) -> Scalar {
-    match truth {
-        super::Truth::True => Scalar::Bool(true),
-        super::Truth::False => Scalar::Bool(false),
-        super::Truth::Unknown => Scalar::Unknown,
+/// `and` / `or` of leaves, stopping at the first operand that settles it.
+#[inline(always)]
+fn leaves_truth(op: LogicOp, leaves: &[Leaf], row: Row<'_>) -> Truth {
+    let (settles, otherwise) = match op {
+        LogicOp::And => (Truth::False, Truth::True),
+        LogicOp::Or => (Truth::True, Truth::False),
+    };
+    let mut truth = otherwise;
+    for leaf in leaves {
+        let t = leaf.truth(row);
+        if t == settles {
+            return t;
+        }
+        if t == Truth::Unknown {
+            truth = Truth::Unknown;
+        }
     }
+    truth
+}
+
+fn bool_truth(b: bool) -> Truth {
+    if b { Truth::True } else { Truth::False }
 }
 
 fn collect_enum_type(ty: &Type, enums: &mut BTreeSet<String>) {
@@ -794,6 +1129,7 @@ fn arith(op: ArithOp, l: Scalar, r: Scalar) -> Result<Scalar, Undefined> {
             result.map(Scalar::Decimal).ok_or(Undefined::TooLarge)
         }
         (Scalar::Date(date), Scalar::Duration { amount, unit }) => {
+            let amount = i64::from(amount);
             let signed = if op == ArithOp::Sub { -amount } else { amount };
             super::shift_date(date, signed, unit)
                 .map(Scalar::Date)
@@ -882,11 +1218,6 @@ fn fold_year(policy: &ir::Policy, expr: &ir::Expr) -> Option<Decimal> {
 }
 
 impl<'p> Compiler<'p> {
-    fn push(&mut self, op: Op) -> u32 {
-        self.program.tape.push(op);
-        index(self.program.tape.len() - 1)
-    }
-
     fn reason(&mut self, reason: Reason) -> u32 {
         match self.program.reasons.iter().position(|r| *r == reason) {
             Some(i) => index(i),
@@ -934,7 +1265,26 @@ impl<'p> Compiler<'p> {
         if let Some(problem) = problem {
             return Err(problem);
         }
+        // An input no rule or definition reads needs no slot.
+        let mut read: BTreeSet<String> = BTreeSet::new();
+        let exprs = self
+            .policy
+            .definitions
+            .iter()
+            .map(|d| &d.expr)
+            .chain(self.policy.rules.iter().map(|r| &r.condition));
+        for expr in exprs {
+            expr.walk(&mut |e| {
+                if let ExprKind::Input { name } = &e.kind {
+                    read.insert(name.clone());
+                }
+            });
+        }
         for input in &self.policy.inputs {
+            if !read.contains(&input.name) {
+                self.program.inputs.push(InputSlot::Unused);
+                continue;
+            }
             let slot = match &input.ty {
                 Type::Bool
                 | Type::Count
@@ -955,8 +1305,8 @@ impl<'p> Compiler<'p> {
                         Type::Text | Type::List { .. } | Type::Record { .. } | Type::Series { .. }
                     ) =>
                 {
-                    let series = index(self.program.series_count);
-                    self.program.series_count += 1;
+                    let present = index(self.program.slot_count);
+                    self.program.slot_count += 1;
                     let mut slots = Vec::new();
                     for (name, year) in &years {
                         if *name == input.name {
@@ -965,7 +1315,7 @@ impl<'p> Compiler<'p> {
                         }
                     }
                     InputSlot::Series {
-                        series,
+                        present,
                         years: slots,
                     }
                 }
@@ -984,7 +1334,8 @@ impl<'p> Compiler<'p> {
             ir::Literal::Month(m) => Scalar::Month(*m),
             ir::Literal::Time(t) => Scalar::Time(*t),
             ir::Literal::Duration { amount, unit } => Scalar::Duration {
-                amount: *amount,
+                amount: i32::try_from(*amount)
+                    .map_err(|_| "a duration is too long to compile".to_string())?,
                 unit: *unit,
             },
             ir::Literal::Enum(name) => self
@@ -1003,14 +1354,15 @@ impl<'p> Compiler<'p> {
             .iter()
             .filter(|r| r.decision == decision.name)
         {
-            let node = self.expr(&rule.condition)?;
             rules.push(RulePlan {
                 id: rule.id.clone(),
-                node,
+                condition: self.expr(&rule.condition)?,
                 rank: decision.rank(&rule.outcome),
                 outcome: self.outcome_index(&rule.outcome)?,
             });
         }
+        // A stable sort: equal ranks keep declaration order.
+        rules.sort_by_key(|r| r.rank);
         let declared = self
             .policy
             .decisions
@@ -1022,7 +1374,6 @@ impl<'p> Compiler<'p> {
             declared,
             default,
             rules,
-            tape_end: self.program.tape.len(),
         });
         self.decided.push(decision.name.as_str());
         Ok(())
@@ -1034,33 +1385,58 @@ impl<'p> Compiler<'p> {
             .ok_or_else(|| format!("outcome `{name}` is not in the table"))
     }
 
-    fn expr(&mut self, expr: &ir::Expr) -> Result<u32, String> {
-        let op = match &expr.kind {
-            ExprKind::Literal { value } => Op::Const(self.literal(value)?),
-            ExprKind::Input { name } => {
-                let position = self
-                    .policy
-                    .inputs
-                    .iter()
-                    .position(|i| &i.name == name)
-                    .ok_or_else(|| format!("unknown input `{name}`"))?;
-                let reason = self.reason(Reason::Fact(name.clone()));
-                match self.program.inputs.get(position) {
-                    Some(InputSlot::Scalar(slot)) => Op::Input {
-                        slot: *slot,
-                        reason,
-                    },
-                    Some(InputSlot::Series { series, .. }) => Op::SeriesPresent {
-                        series: *series,
-                        reason,
-                    },
-                    _ => {
-                        return Err(format!(
-                            "the policy reads `{name}` (a list, record or text)"
-                        ));
-                    }
-                }
+    fn input(&mut self, name: &str) -> Result<Node, String> {
+        let position = self
+            .policy
+            .inputs
+            .iter()
+            .position(|i| i.name == name)
+            .ok_or_else(|| format!("unknown input `{name}`"))?;
+        let reason = self.reason(Reason::Fact(name.to_string()));
+        match self.program.inputs.get(position) {
+            Some(InputSlot::Scalar(slot)) => Ok(Node::Input {
+                slot: *slot,
+                reason,
+            }),
+            Some(InputSlot::Series { present, .. }) => Ok(Node::Input {
+                slot: *present,
+                reason,
+            }),
+            _ => Err(format!(
+                "the policy reads `{name}` (a list, record or text)"
+            )),
+        }
+    }
+
+    fn series_at(&mut self, series: &ir::Expr, year: &ir::Expr) -> Result<Node, String> {
+        let ExprKind::Input { name } = &series.kind else {
+            return Err("a series that is not an input is indexed".into());
+        };
+        let year = fold_year(self.policy, year)
+            .ok_or_else(|| format!("`{name} over ...` reads a year from the data"))?;
+        let reason = self.reason(Reason::Fact(format!("{name} over {}", year.normalize())));
+        let position = self.policy.inputs.iter().position(|i| &i.name == name);
+        let slot = match (
+            position.and_then(|p| self.program.inputs.get(p)),
+            year.fract().is_zero(),
+            i32::try_from(year.trunc().mantissa()),
+        ) {
+            (Some(InputSlot::Series { years, .. }), true, Ok(y)) => {
+                years.iter().find(|(yy, _)| *yy == y).map(|(_, s)| *s)
             }
+            (Some(InputSlot::Series { .. }), _, _) => None,
+            _ => return Err(format!("`{name}` is not a series of scalars")),
+        };
+        Ok(match slot {
+            Some(slot) => Node::Input { slot, reason },
+            None => Node::Unknown(reason),
+        })
+    }
+
+    fn expr(&mut self, expr: &ir::Expr) -> Result<Node, String> {
+        Ok(match &expr.kind {
+            ExprKind::Literal { value } => Node::Const(self.literal(value)?),
+            ExprKind::Input { name } => self.input(name)?,
             ExprKind::Const { name } => match self
                 .policy
                 .constants
@@ -1068,91 +1444,76 @@ impl<'p> Compiler<'p> {
                 .find(|c| &c.name == name)
                 .and_then(|c| c.value.as_ref())
             {
-                Some(value) => Op::Const(self.literal(value)?),
-                None => Op::Unknown(self.reason(Reason::Tbd(name.clone()))),
+                Some(value) => Node::Const(self.literal(value)?),
+                None => Node::Unknown(self.reason(Reason::Tbd(name.clone()))),
             },
             ExprKind::Def { name } => {
-                match self.def_nodes.iter().find(|(n, _)| *n == name.as_str()) {
-                    Some((_, node)) => return Ok(*node),
-                    None => {
-                        Op::Unknown(self.reason(Reason::Undefined(format!("definition `{name}`"))))
-                    }
+                match self.policy.definitions.iter().position(|d| &d.name == name) {
+                    Some(n) if n < self.program.definitions.len() => Node::Def(index(n)),
+                    _ => Node::Unknown(
+                        self.reason(Reason::Undefined(format!("definition `{name}`"))),
+                    ),
                 }
             }
-            ExprKind::PolicyYear => Op::Const(Scalar::Decimal(Decimal::from(self.policy.year))),
+            ExprKind::PolicyYear => Node::Const(Scalar::Decimal(Decimal::from(self.policy.year))),
             ExprKind::Outcome { decision } => {
                 match self.decided.iter().position(|d| *d == decision.as_str()) {
-                    Some(position) => Op::Outcome(index(position)),
-                    None => Op::Unknown(
+                    Some(position) => Node::Outcome(index(position)),
+                    None => Node::Unknown(
                         self.reason(Reason::Undefined(format!("decision `{decision}`"))),
                     ),
                 }
             }
-            ExprKind::SeriesAt { series, year } => {
-                let ExprKind::Input { name } = &series.kind else {
-                    return Err("a series that is not an input is indexed".into());
-                };
-                let year = fold_year(self.policy, year)
-                    .ok_or_else(|| format!("`{name} over ...` reads a year from the data"))?;
-                let reason = self.reason(Reason::Fact(format!("{name} over {}", year.normalize())));
-                let position = self.policy.inputs.iter().position(|i| &i.name == name);
-                let slot = match (
-                    position.and_then(|p| self.program.inputs.get(p)),
-                    year.fract().is_zero(),
-                    i32::try_from(year.trunc().mantissa()),
-                ) {
-                    (Some(InputSlot::Series { years, .. }), true, Ok(y)) => {
-                        years.iter().find(|(yy, _)| *yy == y).map(|(_, s)| *s)
-                    }
-                    (Some(InputSlot::Series { .. }), _, _) => None,
-                    _ => return Err(format!("`{name}` is not a series of scalars")),
-                };
-                match slot {
-                    Some(slot) => Op::Input { slot, reason },
-                    None => Op::Unknown(reason),
+            ExprKind::SeriesAt { series, year } => self.series_at(series, year)?,
+            ExprKind::Not { operand } => match self.expr(operand)? {
+                Node::Const(value) => Node::Const(truth_scalar(value.truth().negate())),
+                operand => Node::Not(Box::new(operand)),
+            },
+            ExprKind::Neg { operand } => match self.expr(operand)? {
+                Node::Const(Scalar::Decimal(d)) => Node::Const(Scalar::Decimal(-d)),
+                operand => Node::Neg(Box::new(operand)),
+            },
+            ExprKind::Arith { op, lhs, rhs } => match (self.expr(lhs)?, self.expr(rhs)?) {
+                // Folded when it has a value; an undefined one keeps its node
+                // so that its reason is found.
+                (Node::Const(a), Node::Const(b)) if arith(*op, a, b).is_ok() => {
+                    Node::Const(arith(*op, a, b).unwrap_or(Scalar::Unknown))
                 }
-            }
-            ExprKind::Not { operand } => Op::Not(self.expr(operand)?),
-            ExprKind::Neg { operand } => Op::Neg(self.expr(operand)?),
-            ExprKind::Arith { op, lhs, rhs } => {
-                let (a, b) = (self.expr(lhs)?, self.expr(rhs)?);
-                Op::Arith(*op, a, b)
-            }
+                (a, b) => Node::Arith(*op, Box::new([a, b])),
+            },
             ExprKind::Compare { op, lhs, rhs } => {
                 let (a, b) = (self.expr(lhs)?, self.expr(rhs)?);
-                Op::Compare(*op, a, b)
+                comparison(*op, (lhs, a), (rhs, b))
             }
             ExprKind::Logic { op, operands } => {
                 let mut nodes = Vec::with_capacity(operands.len());
                 for operand in operands {
                     nodes.push(self.expr(operand)?);
                 }
-                let start = index(self.program.args.len());
-                self.program.args.extend_from_slice(&nodes);
-                Op::Logic(*op, start, index(nodes.len()))
+                match nodes.iter().map(Leaf::of).collect::<Option<Vec<Leaf>>>() {
+                    Some(leaves) => Node::Leaves(*op, leaves.into_boxed_slice()),
+                    None => Node::Logic(*op, nodes.into_boxed_slice()),
+                }
             }
             ExprKind::InSet {
                 value,
                 set,
                 negated,
             } => {
-                let v = self.expr(value)?;
+                let value = self.expr(value)?;
                 let mut nodes = Vec::with_capacity(set.len());
                 for member in set {
                     nodes.push(self.expr(member)?);
                 }
-                let start = index(self.program.args.len());
-                self.program.args.extend_from_slice(&nodes);
-                Op::InSet {
-                    value: v,
-                    start,
-                    len: index(nodes.len()),
+                Node::InSet {
+                    value: Box::new(value),
+                    set: nodes.into_boxed_slice(),
                     negated: *negated,
                 }
             }
-            ExprKind::Presence { known, operand } => Op::Presence {
+            ExprKind::Presence { known, operand } => Node::Presence {
                 known: *known,
-                operand: self.expr(operand)?,
+                operand: Box::new(self.expr(operand)?),
             },
             ExprKind::Var { .. }
             | ExprKind::Field { .. }
@@ -1160,7 +1521,153 @@ impl<'p> Compiler<'p> {
             | ExprKind::Aggregate { .. } => {
                 return Err("the policy reads lists or records".into());
             }
-        };
-        Ok(self.push(op))
+        })
+    }
+}
+
+/// A comparison: folded when both sides are constant, a [`ConstCompare`]
+/// when a number is compared with a constant number.
+fn comparison(op: CmpOp, lhs: (&ir::Expr, Node), rhs: (&ir::Expr, Node)) -> Node {
+    match (lhs, rhs) {
+        ((_, Node::Const(a)), (_, Node::Const(b))) if compare(op, a, b).is_ok() => {
+            Node::Const(compare(op, a, b).unwrap_or(Scalar::Unknown))
+        }
+        ((value_expr, value), (_, Node::Const(Scalar::Decimal(c))))
+            if is_number(&value_expr.ty) =>
+        {
+            Node::CompareConst(Box::new(value), Box::new(ConstCompare::new(op, c)))
+        }
+        ((_, Node::Const(Scalar::Decimal(c))), (value_expr, value))
+            if is_number(&value_expr.ty) =>
+        {
+            Node::CompareConst(Box::new(value), Box::new(ConstCompare::new(flip(op), c)))
+        }
+        ((_, a), (_, b)) => Node::Compare(op, Box::new([a, b])),
+    }
+}
+
+/// Durations are stored in 32 bits. They come only from literals and are
+/// only ever added to each other, so when all the policy's durations
+/// together fit, every sum of them does, and no sum saturates before the
+/// reference's 64-bit one would.
+fn check_durations(policy: &ir::Policy) -> Result<(), String> {
+    let mut total: i64 = 0;
+    let mut add = |literal: &ir::Literal| {
+        if let ir::Literal::Duration { amount, .. } = literal {
+            total = total.saturating_add(amount.saturating_abs());
+        }
+    };
+    for constant in &policy.constants {
+        if let Some(value) = &constant.value {
+            add(value);
+        }
+    }
+    let exprs = policy
+        .definitions
+        .iter()
+        .map(|d| &d.expr)
+        .chain(policy.rules.iter().map(|r| &r.condition));
+    for expr in exprs {
+        expr.walk(&mut |e| {
+            if let ExprKind::Literal { value } = &e.kind {
+                add(value);
+            }
+        });
+    }
+    if total > i64::from(i32::MAX) {
+        return Err("the policy's durations are too long to compile".into());
+    }
+    Ok(())
+}
+
+/// Types whose values are always `Decimal`s (or unknown).
+fn is_number(ty: &Type) -> bool {
+    matches!(
+        ty,
+        Type::Count | Type::Number | Type::Money | Type::Percent | Type::Year
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        // Mantissas around the interesting edges, at every scale.
+        let mantissa = prop_oneof![
+            -2000i64..2000,
+            any::<i64>(),
+            Just(i64::MAX),
+            Just(i64::MIN + 1),
+        ];
+        (mantissa, 0u32..=28, any::<bool>()).prop_map(|(m, scale, wide)| {
+            let m = if wide {
+                i128::from(m) * 1_000_000_000_000
+            } else {
+                i128::from(m)
+            };
+            Decimal::try_from_i128_with_scale(m, scale).unwrap_or(Decimal::ZERO)
+        })
+    }
+
+    fn op() -> impl Strategy<Value = CmpOp> {
+        prop_oneof![
+            Just(CmpOp::Lt),
+            Just(CmpOp::Le),
+            Just(CmpOp::Gt),
+            Just(CmpOp::Ge),
+            Just(CmpOp::Eq),
+            Just(CmpOp::Ne),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn constant_comparisons_agree_with_decimal_order(op in op(), value in decimal(), constant in decimal()) {
+            let expected = compare(op, Scalar::Decimal(value), Scalar::Decimal(constant)).unwrap();
+            let compiled = ConstCompare::new(op, constant).holds(value);
+            prop_assert_eq!(Scalar::Bool(compiled), expected, "{} {:?} {}", value, op, constant);
+            // The same constant written with trailing zeros compares the same.
+            if constant.scale() < 28 {
+                let mut padded = constant;
+                padded.rescale(constant.scale() + 1);
+                prop_assert_eq!(ConstCompare::new(op, padded).holds(value), compiled);
+            }
+        }
+    }
+
+    #[test]
+    fn scalars_stay_small() {
+        // Every record slot is one scalar: a bigger one makes every record,
+        // and every pass over a table of them, bigger.
+        assert!(std::mem::size_of::<Scalar>() <= 20);
+    }
+
+    #[test]
+    fn constant_comparisons_at_the_edges() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let below = ConstCompare::new(CmpOp::Lt, d("150"));
+        assert!(below.holds(d("149.9")));
+        assert!(below.holds(d("149.9999999999999999999999999")));
+        assert!(!below.holds(d("150.0")));
+        assert!(!below.holds(d("150.0000000000000000000000001")));
+        let at_least = ConstCompare::new(CmpOp::Ge, d("0.35"));
+        assert!(at_least.holds(d("0.350")));
+        assert!(!at_least.holds(d("0.3")));
+        assert!(at_least.holds(d("1")));
+        let equal = ConstCompare::new(CmpOp::Eq, d("-2.50"));
+        assert!(equal.holds(d("-2.5")));
+        assert!(!equal.holds(d("-2")));
+        assert!(!equal.holds(d("-3")));
+        let huge = ConstCompare::new(CmpOp::Gt, Decimal::MAX);
+        assert!(!huge.holds(Decimal::MAX));
+        assert!(!huge.holds(d("0.0000000000000000000000000001")));
+        let tiny = ConstCompare::new(CmpOp::Lt, Decimal::MIN);
+        assert!(!tiny.holds(Decimal::MIN));
+        assert!(!tiny.holds(d("-7.5")));
     }
 }

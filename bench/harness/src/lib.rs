@@ -354,19 +354,19 @@ pub fn provider_json(p: &Provider) -> Json {
 }
 
 /// Regel's compiled evaluator (`regel::eval::compiled`) over pre-loaded
-/// records: each record's input values in the policy's input order, set into
-/// a reused scratch, run, and the decision read back.
+/// records: each provider loaded once into the program's own [`Record`]
+/// form (as the peers get their records parsed once into their own data
+/// form), then per record: run, and the decision read back.
 #[cfg(feature = "compiled")]
 pub mod compiled {
-    use regel::eval::compiled::{Program, Scratch};
-    use regel::eval::{Facts, Value};
+    use regel::eval::Facts;
+    use regel::eval::compiled::{Program, Row, Scratch, Table};
 
     pub struct Prepared {
         pub program: Program,
         /// The decision's number (declaration order).
         pub decision: usize,
-        /// Per record: the value of every input, in the policy's input order.
-        pub records: Vec<Vec<Value>>,
+        pub records: Table,
     }
 
     pub fn prepare(
@@ -381,16 +381,12 @@ pub mod compiled {
             .iter()
             .position(|d| d == decision)
             .ok_or_else(|| format!("no decision `{decision}`"))?;
-        let records = facts
-            .iter()
-            .map(|f| {
-                policy
-                    .inputs
-                    .iter()
-                    .map(|i| f.get(&i.name).cloned().unwrap_or(Value::Unknown))
-                    .collect()
-            })
-            .collect();
+        let mut records = program.table();
+        let mut record = program.record();
+        for f in facts {
+            program.load_facts(&mut record, f);
+            records.push(&record);
+        }
         Ok(Prepared {
             program,
             decision,
@@ -398,27 +394,10 @@ pub mod compiled {
         })
     }
 
-    /// Only the first half of [`decide`]: sets one record's inputs.
-    #[inline]
-    pub fn load(p: &Prepared, scratch: &mut Scratch, record: &[Value]) {
-        p.program.clear(scratch);
-        for (i, value) in record.iter().enumerate() {
-            if !value.is_unknown() {
-                p.program.set_input(scratch, i, value);
-            }
-        }
-    }
-
     /// Decides one pre-loaded record; the outcome (`None`: undetermined).
     #[inline]
-    pub fn decide<'p>(p: &'p Prepared, scratch: &mut Scratch, record: &[Value]) -> Option<&'p str> {
-        p.program.clear(scratch);
-        for (i, value) in record.iter().enumerate() {
-            if !value.is_unknown() {
-                p.program.set_input(scratch, i, value);
-            }
-        }
-        p.program.run(scratch);
+    pub fn decide<'p>(p: &'p Prepared, scratch: &mut Scratch, record: Row<'_>) -> Option<&'p str> {
+        p.program.run(record, scratch);
         p.program.decided(scratch, p.decision).outcome
     }
 }
