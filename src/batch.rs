@@ -31,22 +31,18 @@ pub struct Batch<'p> {
     strict: bool,
 }
 
-/// Per-thread working memory; get one from [`Batch::worker`].
-pub struct Worker {
+/// Per-thread working memory; get one from [`Batch::worker`]. Deciding a
+/// row reuses it: nothing is allocated per row on the compiled path.
+pub struct Worker<'b> {
     /// The compiled program's record and working memory.
     compiled: Option<(Record, Scratch)>,
+    /// The decisions of the last row decided.
+    decisions: Vec<DecisionRow<'b>>,
 }
 
-/// The decided row, borrowing names from the batch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RowResult<'b> {
-    /// 1-based data row number.
-    pub row: u64,
-    /// The value of the id column (the row number when there is none).
-    pub id: String,
-    /// One entry per decision in declaration order, or the row's data error.
-    pub result: Result<Vec<DecisionRow<'b>>, String>,
-}
+/// The decisions of one row (one entry per decision, in declaration order)
+/// borrowed from the worker, or what is wrong with the row's data.
+pub type RowResult<'w, 'b> = Result<&'w [DecisionRow<'b>], String>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionRow<'b> {
@@ -57,6 +53,17 @@ pub struct DecisionRow<'b> {
     pub rule: Option<&'b str>,
     /// The missing facts, joined with `;`.
     pub missing: String,
+}
+
+impl Default for DecisionRow<'_> {
+    fn default() -> Self {
+        DecisionRow {
+            outcome: None,
+            status: Status::Undetermined,
+            rule: None,
+            missing: String::new(),
+        }
+    }
 }
 
 /// Where the cells of one CSV column go.
@@ -79,6 +86,21 @@ impl CsvColumns {
     /// Whether the header has the id column.
     pub fn has_id(&self) -> bool {
         self.id.is_some()
+    }
+
+    /// The position of the id column.
+    pub fn id(&self) -> Option<usize> {
+        self.id
+    }
+}
+
+/// The id of a JSON row: its id key, or else the row number.
+pub fn json_id(json: &serde_json::Value, id_column: &str, row: u64) -> String {
+    match json.get(id_column) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        Some(serde_json::Value::Bool(b)) => b.to_string(),
+        _ => row.to_string(),
     }
 }
 
@@ -118,9 +140,10 @@ impl<'p> Batch<'p> {
         self.fallback.as_deref()
     }
 
-    pub fn worker(&self) -> Worker {
+    pub fn worker(&self) -> Worker<'_> {
         Worker {
             compiled: self.program.as_ref().map(|p| (p.record(), p.scratch())),
+            decisions: Vec::new(),
         }
     }
 
@@ -224,15 +247,14 @@ impl<'p> Batch<'p> {
         self.policy.decisions.iter().map(|d| d.name.as_str())
     }
 
-    /// Decides one CSV row.
-    pub fn eval_csv<'b, 'c>(
+    /// Decides one CSV row (`row` numbers it in messages).
+    pub fn eval_csv<'b, 'w, 'c>(
         &'b self,
-        worker: &mut Worker,
+        worker: &'w mut Worker<'b>,
         columns: &CsvColumns,
         row: u64,
         fields: impl IntoIterator<Item = &'c str>,
-    ) -> RowResult<'b> {
-        let mut id = None;
+    ) -> RowResult<'w, 'b> {
         let mut problems: Vec<String> = Vec::new();
         let mut count = 0usize;
         let mut facts = Facts::new();
@@ -241,9 +263,6 @@ impl<'p> Batch<'p> {
         }
         for (i, cell) in fields.into_iter().enumerate() {
             count += 1;
-            if Some(i) == columns.id {
-                id = Some(cell.to_string());
-            }
             let Some(target) = columns.targets.get(i) else {
                 continue;
             };
@@ -304,37 +323,22 @@ impl<'p> Batch<'p> {
                 ),
             );
         }
-        let id = id.unwrap_or_else(|| row.to_string());
         if !problems.is_empty() {
-            return RowResult {
-                row,
-                id,
-                result: Err(problems.join("; ")),
-            };
+            return Err(problems.join("; "));
         }
-        let result = self.decide(worker, &facts, false);
-        RowResult {
-            row,
-            id,
-            result: Ok(result),
-        }
+        self.decide(worker, &facts, false);
+        Ok(&worker.decisions)
     }
 
     /// Decides one JSON row: an object keyed by input name, as `--facts`
     /// reads it.
-    pub fn eval_json<'b>(
+    pub fn eval_json<'b, 'w>(
         &'b self,
-        worker: &mut Worker,
+        worker: &'w mut Worker<'b>,
         row: u64,
         json: &serde_json::Value,
         id_column: &str,
-    ) -> RowResult<'b> {
-        let id = match json.get(id_column) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(serde_json::Value::Bool(b)) => b.to_string(),
-            _ => row.to_string(),
-        };
+    ) -> RowResult<'w, 'b> {
         let (facts, mut problems) = eval::facts::load(&self.policy.inputs, json, self.strict);
         // The id key is not an input, and is allowed under --strict.
         problems.retain(|d| d.path.as_deref() != Some(id_column));
@@ -346,76 +350,64 @@ impl<'p> Batch<'p> {
                     None => format!("row {row}: {}", d.message),
                 })
                 .collect();
-            return RowResult {
-                row,
-                id,
-                result: Err(messages.join("; ")),
-            };
+            return Err(messages.join("; "));
         }
-        let result = self.decide(worker, &facts, true);
-        RowResult {
-            row,
-            id,
-            result: Ok(result),
-        }
+        self.decide(worker, &facts, true);
+        Ok(&worker.decisions)
     }
 
-    /// Decides from the worker's loaded slots (compiled) or from `facts`.
-    /// `load`: the compiled slots still have to be filled from `facts`.
-    fn decide<'b>(
-        &'b self,
-        worker: &mut Worker,
-        facts: &Facts,
-        load: bool,
-    ) -> Vec<DecisionRow<'b>> {
+    /// Decides into `worker.decisions`, from the worker's loaded record
+    /// (compiled) or from `facts`. `load`: the compiled record still has to
+    /// be filled from `facts`.
+    fn decide<'b>(&'b self, worker: &mut Worker<'b>, facts: &Facts, load: bool) {
         if let (Some(program), Some((record, scratch))) = (&self.program, worker.compiled.as_mut())
         {
             if load {
                 program.load_facts(record, facts);
             }
             program.run(record.row(), scratch);
-            return (0..self.policy.decisions.len())
-                .map(|d| {
-                    let decided = program.decided(scratch, d);
-                    let mut missing = String::new();
-                    for (i, fact) in program.missing(scratch, d).enumerate() {
-                        if i > 0 {
-                            missing.push(';');
-                        }
-                        missing.push_str(fact);
+            let count = self.policy.decisions.len();
+            worker.decisions.resize_with(count, DecisionRow::default);
+            for (d, out) in worker.decisions.iter_mut().enumerate() {
+                let decided = program.decided(scratch, d);
+                out.outcome = decided.outcome;
+                out.status = decided.status;
+                out.rule = decided.rule;
+                out.missing.clear();
+                for (i, fact) in program.missing(scratch, d).enumerate() {
+                    if i > 0 {
+                        out.missing.push(';');
                     }
-                    DecisionRow {
-                        outcome: decided.outcome,
-                        status: decided.status,
-                        rule: decided.rule,
-                        missing,
-                    }
-                })
-                .collect();
+                    out.missing.push_str(fact);
+                }
+            }
+            return;
         }
         let evaluation = eval::evaluate(self.policy, facts);
-        self.policy
-            .decisions
-            .iter()
-            .zip(evaluation.decisions)
-            .map(|(decision, result)| DecisionRow {
-                outcome: result.outcome.as_ref().and_then(|o| {
-                    decision
-                        .outcomes
-                        .iter()
-                        .chain(std::iter::once(&decision.default))
-                        .find(|x| *x == o)
-                        .map(String::as_str)
-                }),
-                status: result.status,
-                rule: result
-                    .winner
-                    .as_ref()
-                    .and_then(|w| self.policy.rule(w))
-                    .map(|r| r.id.as_str()),
-                missing: result.missing.join(";"),
-            })
-            .collect()
+        worker.decisions.clear();
+        let rows =
+            self.policy
+                .decisions
+                .iter()
+                .zip(evaluation.decisions)
+                .map(|(decision, result)| DecisionRow {
+                    outcome: result.outcome.as_ref().and_then(|o| {
+                        decision
+                            .outcomes
+                            .iter()
+                            .chain(std::iter::once(&decision.default))
+                            .find(|x| *x == o)
+                            .map(String::as_str)
+                    }),
+                    status: result.status,
+                    rule: result
+                        .winner
+                        .as_ref()
+                        .and_then(|w| self.policy.rule(w))
+                        .map(|r| r.id.as_str()),
+                    missing: result.missing.join(";"),
+                });
+        worker.decisions.extend(rows);
     }
 }
 
@@ -438,7 +430,7 @@ pub fn parse_cell(ty: &Type, cell: &str) -> Result<Value, String> {
             Value::Text(cell.to_string())
         });
     }
-    let text = cell.trim();
+    let text = trim(cell);
     if text.is_empty() {
         return Ok(Value::Unknown);
     }
@@ -450,9 +442,9 @@ pub fn parse_cell(ty: &Type, cell: &str) -> Result<Value, String> {
         },
         Type::Count => {
             let d = number(text, "a count")?;
-            if d < Decimal::ZERO {
+            if d.is_sign_negative() && !d.is_zero() {
                 Err(format!("`{text}` is a count but is negative"))
-            } else if !d.fract().is_zero() {
+            } else if d.scale() > 0 && !d.fract().is_zero() {
                 Err(format!("`{text}` is a count but has a fraction"))
             } else {
                 Ok(Value::Decimal(d))
@@ -513,8 +505,60 @@ pub fn parse_cell(ty: &Type, cell: &str) -> Result<Value, String> {
     }
 }
 
+/// `str::trim`, without its Unicode scan when the cell starts and ends
+/// with a visible ASCII character (as almost every cell does).
+fn trim(cell: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_graphic());
+    let bytes = cell.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        cell
+    } else {
+        cell.trim()
+    }
+}
+
+/// The usual cell in one pass: `-?digits(.digits)?`, at most 18 digits.
+/// `None` sends anything else through [`number`]'s full reading, which
+/// gives the same value for these.
+fn plain_decimal(text: &str) -> Option<Decimal> {
+    let (negative, body) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        bytes => (false, bytes),
+    };
+    let mut mantissa: i64 = 0;
+    let mut digits = 0u32;
+    let mut scale: Option<u32> = None;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                digits += 1;
+                if let Some(s) = scale.as_mut() {
+                    *s += 1;
+                }
+            }
+            b'.' if scale.is_none() && digits > 0 => scale = Some(0),
+            _ => return None,
+        }
+        if digits > 18 {
+            return None;
+        }
+    }
+    // `5.` is not a number; `-0` keeps the full reading's signed zero.
+    if digits == 0 || scale == Some(0) || (negative && mantissa == 0) {
+        return None;
+    }
+    Some(Decimal::new(
+        if negative { -mantissa } else { mantissa },
+        scale.unwrap_or(0),
+    ))
+}
+
 /// A decimal as policies write it: `1500`, `-2.5`, `150_000`.
 fn number(text: &str, what: &str) -> Result<Decimal, String> {
+    if let Some(d) = plain_decimal(text) {
+        return Ok(d);
+    }
     let body = text.strip_prefix('-').unwrap_or(text).as_bytes();
     let is_separator = |b: u8| b == b'_' || b == b'.';
     let well_formed = body.first().is_some_and(u8::is_ascii_digit)
@@ -539,6 +583,9 @@ fn number(text: &str, what: &str) -> Result<Decimal, String> {
 
 /// Money: euros as a plain number (`150000.00`) or a literal (`€150_000`).
 fn money(text: &str) -> Result<Decimal, String> {
+    if let Some(d) = plain_decimal(text) {
+        return Ok(d);
+    }
     let (euro, body) = match text.strip_prefix('€') {
         Some(body) => (true, body.trim_start()),
         None => (false, text),
@@ -562,6 +609,50 @@ fn money(text: &str) -> Result<Decimal, String> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_reading_gives_the_full_readings_value(
+            negative: bool,
+            whole in "[0-9]{1,12}",
+            fraction in proptest::option::of("[0-9]{1,8}"),
+        ) {
+            let text = format!(
+                "{}{whole}{}",
+                if negative { "-" } else { "" },
+                fraction.map(|f| format!(".{f}")).unwrap_or_default()
+            );
+            if let Some(fast) = plain_decimal(&text) {
+                let full = Decimal::from_str(&text).unwrap();
+                proptest::prop_assert_eq!(fast, full);
+                proptest::prop_assert_eq!(fast.scale(), full.scale());
+                proptest::prop_assert_eq!(fast.to_string(), full.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_reading_leaves_the_rest_to_the_full_one() {
+        for text in [
+            "5.",
+            ".5",
+            "1_000",
+            "1.2.3",
+            "-",
+            "",
+            "1e5",
+            "+1",
+            "-0",
+            "1234567890123456789",
+        ] {
+            assert_eq!(plain_decimal(text), None, "{text}");
+        }
+        assert_eq!(plain_decimal("150"), Some(Decimal::from(150)));
+        assert_eq!(
+            plain_decimal("-2.50").map(|d| d.to_string()).as_deref(),
+            Some("-2.50")
+        );
+    }
 
     #[test]
     fn cells_read_like_literals() {

@@ -297,10 +297,12 @@ proptest! {
         for (i, facts) in rows.iter().enumerate() {
             let (header, cells, normalized) = csv_cells(facts);
             let columns = batch.csv_columns(&header, "id").unwrap();
-            let got = batch.eval_csv(&mut worker, &columns, i as u64 + 1, cells.iter().map(String::as_str));
-            let decided = got.result.unwrap();
+            let decided = batch
+                .eval_csv(&mut worker, &columns, i as u64 + 1, cells.iter().map(String::as_str))
+                .unwrap()
+                .to_vec();
             // JSON rows (any series form) decide like the reference too.
-            let from_json = batch.eval_json(&mut worker, i as u64 + 1, facts, "id").result.unwrap();
+            let from_json = batch.eval_json(&mut worker, i as u64 + 1, facts, "id").unwrap().to_vec();
             let (original, _) = eval::facts::load(&policy.inputs, facts, false);
             let expected_json = eval::evaluate(policy, &original);
             for (row, expected) in from_json.iter().zip(&expected_json.decisions) {

@@ -11,13 +11,16 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use rayon::prelude::*;
 
-use regel::batch::{Batch, CsvColumns, RowResult};
+use regel::batch::{Batch, CsvColumns, RowResult, json_id};
 use regel::eval::Status;
 
 use super::{Exit, usage_error};
 
 /// Rows read, decided and written at a time.
 const CHUNK: usize = 16 * 1024;
+
+/// Rows decided and formatted by one task, into one buffer.
+const SLICE: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DataFormat {
@@ -86,6 +89,16 @@ struct Formatter<'b> {
     decisions: Vec<&'b str>,
     id_column: &'b str,
     report: bool,
+    /// No outcome or rule name needs CSV quoting (names written in a policy
+    /// never do; a hand-edited IR file might), so they are copied as they are.
+    plain_names: bool,
+}
+
+fn needs_quotes(field: &str) -> bool {
+    // A byte scan: much cheaper than a `char` pattern on this hot path.
+    field
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
 /// Appends one CSV field, quoted when it has to be.
@@ -93,11 +106,7 @@ fn csv_field(out: &mut Vec<u8>, field: &str, first: bool) {
     if !first {
         out.push(b',');
     }
-    // A byte scan: much cheaper than a `char` pattern on this hot path.
-    if field
-        .bytes()
-        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
+    if needs_quotes(field) {
         out.push(b'"');
         for part in field.split('"').enumerate() {
             if part.0 > 0 {
@@ -111,7 +120,37 @@ fn csv_field(out: &mut Vec<u8>, field: &str, first: bool) {
     }
 }
 
-impl Formatter<'_> {
+impl<'b> Formatter<'b> {
+    fn new(
+        policy: &'b regel::ir::Policy,
+        format: OutFormat,
+        id_column: &'b str,
+        report: bool,
+    ) -> Self {
+        let names = policy
+            .decisions
+            .iter()
+            .flat_map(|d| d.outcomes.iter().chain(std::iter::once(&d.default)))
+            .chain(policy.rules.iter().map(|r| &r.id));
+        Formatter {
+            format,
+            decisions: policy.decisions.iter().map(|d| d.name.as_str()).collect(),
+            id_column,
+            report,
+            plain_names: names.into_iter().all(|n| !needs_quotes(n)),
+        }
+    }
+
+    /// An outcome or rule name.
+    fn name_field(&self, out: &mut Vec<u8>, name: &str) {
+        if self.plain_names {
+            out.push(b',');
+            out.extend_from_slice(name.as_bytes());
+        } else {
+            csv_field(out, name, false);
+        }
+    }
+
     fn header(&self) -> Vec<u8> {
         let mut out = Vec::new();
         if self.format == OutFormat::Csv {
@@ -130,16 +169,17 @@ impl Formatter<'_> {
         out
     }
 
-    fn row(&self, row: &RowResult<'_>, out: &mut Vec<u8>) {
+    fn row(&self, id: &str, result: &RowResult<'_, '_>, out: &mut Vec<u8>) {
         match self.format {
             OutFormat::Csv => {
-                csv_field(out, &row.id, true);
-                match &row.result {
+                csv_field(out, id, true);
+                match result {
                     Ok(decisions) => {
-                        for d in decisions {
-                            csv_field(out, d.outcome.unwrap_or(""), false);
-                            csv_field(out, status(d.status), false);
-                            csv_field(out, d.rule.unwrap_or(""), false);
+                        for d in decisions.iter() {
+                            self.name_field(out, d.outcome.unwrap_or(""));
+                            out.push(b',');
+                            out.extend_from_slice(status(d.status).as_bytes());
+                            self.name_field(out, d.rule.unwrap_or(""));
                             csv_field(out, &d.missing, false);
                         }
                         if self.report {
@@ -157,10 +197,10 @@ impl Formatter<'_> {
             }
             OutFormat::Jsonl => {
                 let mut object = serde_json::Map::new();
-                object.insert(self.id_column.to_string(), row.id.clone().into());
-                match &row.result {
+                object.insert(self.id_column.to_string(), id.into());
+                match result {
                     Ok(decisions) => {
-                        for (name, d) in self.decisions.iter().zip(decisions) {
+                        for (name, d) in self.decisions.iter().zip(decisions.iter()) {
                             object.insert((*name).to_string(), d.outcome.into());
                             object.insert(format!("{name}_status"), status(d.status).into());
                             object.insert(format!("{name}_rule"), d.rule.into());
@@ -198,6 +238,13 @@ struct Done<'b> {
     error: Option<String>,
     /// The first decision: `None` undetermined, else its outcome.
     first: Option<Option<&'b str>>,
+    /// Where the row's output ends in its slice's bytes.
+    end: usize,
+}
+
+/// Consecutive rows decided by one task: their output in one buffer.
+struct Slice<'b> {
+    rows: Vec<Done<'b>>,
     bytes: Vec<u8>,
 }
 
@@ -462,12 +509,12 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
             Err(e) => return usage_error(&format!("cannot write `{}`: {e}", path.display())),
         },
     };
-    let formatter = Formatter {
+    let formatter = Formatter::new(
+        policy,
         format,
-        decisions: batch.decisions().collect(),
-        id_column: options.id_column,
-        report: options.on_error == OnError::Report,
-    };
+        options.id_column,
+        options.on_error == OnError::Report,
+    );
     let mut sink = BufWriter::with_capacity(1 << 20, sink);
     if let Err(e) = sink.write_all(&formatter.header()) {
         return usage_error(&format!("cannot write the output: {e}"));
@@ -528,7 +575,15 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
             )
         });
         base += rows.len() as u64;
-        for result in &done {
+        let decided = done.iter().flat_map(|slice| {
+            let mut start = 0;
+            slice.rows.iter().map(move |row| {
+                let bytes = slice.bytes.get(start..row.end).unwrap_or(&[]);
+                start = row.end;
+                (row, bytes)
+            })
+        });
+        for (result, bytes) in decided {
             summary.read += 1;
             if let Some(message) = &result.error {
                 summary.errors += 1;
@@ -559,14 +614,14 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
                 }
                 None => {}
             }
-            if let Err(e) = sink.write_all(&result.bytes) {
+            if let Err(e) = sink.write_all(bytes) {
                 failure = Some(usage_error(&format!("cannot write the output: {e}")));
                 break 'chunks;
             }
             summary.written += 1;
         }
         if let Some(bar) = progress.as_ref() {
-            bar.inc(done.len() as u64);
+            bar.inc(done.iter().map(|s| s.rows.len() as u64).sum());
         }
         if !more {
             break;
@@ -608,44 +663,48 @@ fn decide_chunk<'b>(
     rows: &[Raw],
     base: u64,
     id_column: &str,
-) -> Vec<Done<'b>> {
-    rows.par_iter()
+) -> Vec<Slice<'b>> {
+    rows.par_chunks(SLICE)
         .enumerate()
-        .map_init(
-            || batch.worker(),
-            |worker, (i, raw)| {
-                let row = base + i as u64 + 1;
-                let result = match (raw, columns) {
-                    (Raw::Csv(record), Some(columns)) => {
-                        batch.eval_csv(worker, columns, row, record.iter())
-                    }
-                    (Raw::Json(json), _) => batch.eval_json(worker, row, json, id_column),
-                    (Raw::Broken(message), _) => RowResult {
-                        row,
-                        id: row.to_string(),
-                        result: Err(format!("row {row}: {message}")),
-                    },
-                    (Raw::Csv(_), None) => RowResult {
-                        row,
-                        id: row.to_string(),
-                        result: Err(format!("row {row}: no CSV header")),
-                    },
+        .map(|(k, slice)| {
+            let mut worker = batch.worker();
+            let mut out = Slice {
+                rows: Vec::with_capacity(slice.len()),
+                bytes: Vec::with_capacity(slice.len() * 96),
+            };
+            for (j, raw) in slice.iter().enumerate() {
+                let row = base + (k * SLICE + j) as u64 + 1;
+                let number = || std::borrow::Cow::Owned(row.to_string());
+                let (id, result) = match (raw, columns) {
+                    (Raw::Csv(record), Some(columns)) => (
+                        columns
+                            .id()
+                            .and_then(|i| record.get(i))
+                            .map_or_else(number, std::borrow::Cow::Borrowed),
+                        batch.eval_csv(&mut worker, columns, row, record.iter()),
+                    ),
+                    (Raw::Json(json), _) => (
+                        std::borrow::Cow::Owned(json_id(json, id_column, row)),
+                        batch.eval_json(&mut worker, row, json, id_column),
+                    ),
+                    (Raw::Broken(message), _) => (number(), Err(format!("row {row}: {message}"))),
+                    (Raw::Csv(_), None) => (number(), Err(format!("row {row}: no CSV header"))),
                 };
-                let mut bytes = Vec::with_capacity(96);
-                formatter.row(&result, &mut bytes);
-                Done {
+                formatter.row(&id, &result, &mut out.bytes);
+                out.rows.push(Done {
                     row,
-                    error: result.result.as_ref().err().cloned(),
-                    first: result.result.as_ref().ok().and_then(|decisions| {
+                    error: result.as_ref().err().cloned(),
+                    first: result.as_ref().ok().and_then(|decisions| {
                         decisions.first().map(|d| match d.status {
                             Status::Undetermined => None,
                             Status::Decided => d.outcome,
                         })
                     }),
-                    bytes,
-                }
-            },
-        )
+                    end: out.bytes.len(),
+                });
+            }
+            out
+        })
         .collect()
 }
 

@@ -149,7 +149,7 @@ fn run() -> Result<(), String> {
             let (t, outcomes) = best_of(reps.max(5), || {
                 Ok(prepared
                     .records
-                    .iter()
+                    .rows()
                     .map(|r| code(compiled::decide(&prepared, &mut scratch, black_box(r))) as u8)
                     .collect())
             })?;
