@@ -186,8 +186,28 @@ fn compare(policy: &regel::ir::Policy, facts: &serde_json::Value) -> Result<(), 
     // Run a different record first: nothing may leak from one record to the next.
     program.load_facts(&mut record, &eval::Facts::new());
     program.run(record.row(), &mut scratch);
+    let empty = record.clone();
     program.load_facts(&mut record, &loaded);
+    // The same record as a row of a table decides the same.
+    let mut table = program.table();
+    table.push(&empty);
+    table.push(&record);
+    prop_assert_eq!(table.len(), 2);
+    prop_assert!(table.row(2).is_none());
+    let mut from_table = program.scratch();
+    program.run(table.row(1).unwrap(), &mut from_table);
     program.run(record.row(), &mut scratch);
+    for i in 0..reference.decisions.len() {
+        prop_assert_eq!(
+            program.decided(&from_table, i),
+            program.decided(&scratch, i)
+        );
+        prop_assert!(
+            program
+                .reasons(&from_table, i)
+                .eq(program.reasons(&scratch, i))
+        );
+    }
     for (i, expected) in reference.decisions.iter().enumerate() {
         let got = program.decided(&scratch, i);
         prop_assert_eq!(got.status, expected.status, "{}", expected.decision);
