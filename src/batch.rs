@@ -374,6 +374,9 @@ impl<'p> Batch<'p> {
                 out.status = decided.status;
                 out.rule = decided.rule;
                 out.missing.clear();
+                if decided.status == Status::Decided {
+                    continue;
+                }
                 for (i, fact) in program.missing(scratch, d).enumerate() {
                     if i > 0 {
                         out.missing.push(';');
@@ -422,6 +425,7 @@ fn needs_structure(ty: &Type) -> bool {
 /// Reads one CSV cell of type `ty` with the rules of policy literals. An
 /// empty cell is a missing value (`Value::Unknown`). `Err` says what is wrong
 /// with the cell.
+#[inline]
 pub fn parse_cell(ty: &Type, cell: &str) -> Result<Value, String> {
     if let Type::Text = ty {
         return Ok(if cell.is_empty() {

@@ -547,6 +547,9 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
         }
     }
     let mut rows: Vec<Raw> = Vec::with_capacity(CHUNK);
+    // The decided slices of a chunk; their buffers are reused chunk after
+    // chunk rather than allocated (and their pages zeroed) again.
+    let mut done: Vec<Slice<'_>> = Vec::new();
     let mut next: Vec<Raw> = Vec::with_capacity(CHUNK);
     let mut base: u64 = 0;
     let mut failure: Option<Exit> = None;
@@ -561,7 +564,7 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
             Source::Jsonl(reader) => (None, SourceReader::Jsonl(reader)),
             Source::Json(items) => (None, SourceReader::Json(items)),
         };
-        let (read, done) = pool.install(|| {
+        let (read, ()) = pool.install(|| {
             rayon::join(
                 || {
                     if more {
@@ -571,7 +574,17 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
                         Ok(false)
                     }
                 },
-                || decide_chunk(&batch, &formatter, columns, &rows, base, options.id_column),
+                || {
+                    decide_chunk(
+                        &batch,
+                        &formatter,
+                        columns,
+                        &rows,
+                        base,
+                        options.id_column,
+                        &mut done,
+                    );
+                },
             )
         });
         base += rows.len() as u64;
@@ -655,7 +668,8 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
     }
 }
 
-/// Decides and formats one chunk on the worker threads, in input order.
+/// Decides and formats one chunk on the worker threads, in input order,
+/// into `done` (one [`Slice`] per [`SLICE`] rows).
 fn decide_chunk<'b>(
     batch: &'b Batch<'_>,
     formatter: &Formatter<'_>,
@@ -663,15 +677,21 @@ fn decide_chunk<'b>(
     rows: &[Raw],
     base: u64,
     id_column: &str,
-) -> Vec<Slice<'b>> {
+    done: &mut Vec<Slice<'b>>,
+) {
+    let slices = rows.len().div_ceil(SLICE);
+    done.truncate(slices);
+    done.resize_with(slices, || Slice {
+        rows: Vec::with_capacity(SLICE),
+        bytes: Vec::with_capacity(SLICE * 96),
+    });
     rows.par_chunks(SLICE)
+        .zip(done.par_iter_mut())
         .enumerate()
-        .map(|(k, slice)| {
+        .for_each(|(k, (slice, out))| {
             let mut worker = batch.worker();
-            let mut out = Slice {
-                rows: Vec::with_capacity(slice.len()),
-                bytes: Vec::with_capacity(slice.len() * 96),
-            };
+            out.rows.clear();
+            out.bytes.clear();
             for (j, raw) in slice.iter().enumerate() {
                 let row = base + (k * SLICE + j) as u64 + 1;
                 let number = || std::borrow::Cow::Owned(row.to_string());
@@ -703,9 +723,7 @@ fn decide_chunk<'b>(
                     end: out.bytes.len(),
                 });
             }
-            out
-        })
-        .collect()
+        });
 }
 
 fn eprint_above(progress: Option<&indicatif::ProgressBar>, line: &str) {

@@ -638,6 +638,7 @@ impl Program {
     }
 
     /// Sets input number `input` (its position in the policy's inputs).
+    #[inline]
     pub fn set_input(&self, record: &mut Record, input: usize, value: &Value) {
         match (self.inputs.get(input), value) {
             (Some(InputSlot::Scalar(slot)), _) => {
