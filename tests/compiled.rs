@@ -99,8 +99,33 @@ fn atom() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Atoms that each test one input: rules made of them only are settled by
+/// a decision table.
+fn leaf_atom() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("a".to_string()),
+        Just("not b".to_string()),
+        (0u32..20).prop_map(|v| format!("n < {v}")),
+        (0u32..300).prop_map(|v| format!("x >= {v}.5")),
+        (0u32..5000).prop_map(|v| format!("r > €{v}")),
+        (0u32..100).prop_map(|v| format!("p <= {v}%")),
+        (0u32..300).prop_map(|v| format!("s over 2023 < {v}")),
+        Just("c over 2022 > 5".to_string()),
+        Just("known s".to_string()),
+        Just("missing c".to_string()),
+        Just("known x".to_string()),
+        Just("missing n".to_string()),
+        Just("x < limit".to_string()),
+        Just("1 < n <= 10".to_string()),
+    ]
+}
+
 fn condition() -> impl Strategy<Value = String> {
-    atom().prop_recursive(3, 16, 3, |inner| {
+    combine(atom().boxed())
+}
+
+fn combine(atom: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+    atom.prop_recursive(3, 16, 3, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(l, r)| format!("({l} and {r})")),
             (inner.clone(), inner.clone()).prop_map(|(l, r)| format!("({l} or {r})")),
@@ -110,6 +135,10 @@ fn condition() -> impl Strategy<Value = String> {
 }
 
 fn policy() -> impl Strategy<Value = String> {
+    policy_of(condition().boxed())
+}
+
+fn policy_of(condition: BoxedStrategy<String>) -> impl Strategy<Value = String> {
     let outcomes = prop_oneof![
         Just("excluded"),
         Just("not_eligible"),
@@ -118,8 +147,8 @@ fn policy() -> impl Strategy<Value = String> {
     ];
     let follow = prop_oneof![Just("stop"), Just("go")];
     (
-        prop::collection::vec((condition(), outcomes), 1..5),
-        prop::collection::vec((condition(), follow, any::<bool>()), 0..3),
+        prop::collection::vec((condition.clone(), outcomes), 1..5),
+        prop::collection::vec((condition, follow, any::<bool>()), 0..3),
     )
         .prop_map(|(rules, follows)| {
             let mut text = HEADER.to_string();
@@ -193,6 +222,7 @@ fn compare(policy: &regel::ir::Policy, facts: &serde_json::Value) -> Result<(), 
     table.push(&empty);
     table.push(&record);
     prop_assert_eq!(table.len(), 2);
+    prop_assert_eq!(table.rows().count(), 2);
     prop_assert!(table.row(2).is_none());
     let mut from_table = program.scratch();
     program.run(table.row(1).unwrap(), &mut from_table);
@@ -252,12 +282,29 @@ proptest! {
             compare(policy, facts)?;
         }
     }
+
+    #[test]
+    fn decision_tables_decide_like_the_reference(
+        text in policy_of(combine(leaf_atom().boxed()).boxed()),
+        rows in prop::collection::vec(facts(), 1..6),
+    ) {
+        let compiled = common::compile_text("generated.regel", &text);
+        let policy = compiled.policy();
+        let program = Program::compile(policy).unwrap();
+        // Rules of single-input tests only: `contract` is a table unless
+        // they test more distinct things than a table is built over.
+        prop_assume!(program.tabulated(0));
+        for facts in &rows {
+            compare(policy, facts)?;
+        }
+    }
 }
 
 #[test]
 fn the_bench_policy_compiles_and_list_policies_say_why_not() {
     let bench = common::compile_file("bench/providers.regel");
-    assert!(Program::compile(bench.policy()).is_ok());
+    let program = Program::compile(bench.policy()).unwrap();
+    assert!(program.tabulated(0), "the benchmark decision is a table");
     // The shipped policies read lists (through `common/general`): the batch
     // mode decides them with the reference interpreter.
     let paramedic = common::compile_file("policies/2025/paramedische-zorg.regel");

@@ -10,8 +10,16 @@
 //! [`Node`]s over `Copy` values: evaluating a record allocates nothing, hashes
 //! nothing and looks up no names.
 //!
-//! Evaluation is lazy where the reference is eager, with the same results:
-//! expressions have no side effects, so what is not needed is not computed.
+//! A decision whose rules are `and` / `or` / `not` of at most eight distinct
+//! tests of single inputs (`fraud_registered`, `known bi`, `bi < 150`: the
+//! usual shape) becomes a [`DecisionTable`]: its outcome, winner and status
+//! are worked out at compile time for every combination of the tests'
+//! three truth values, so deciding a record is testing each input once and
+//! one look-up, with no branching on the rules.
+//!
+//! Other decisions are evaluated lazily where the reference is eager, with
+//! the same results: expressions have no side effects, so what is not
+//! needed is not computed.
 //! `and` / `or` stop at the first operand that settles them (after a `false`
 //! / `true`, no other operand can change the three-valued result), and each
 //! decision tries its rules strongest outcome first (ties in declaration
@@ -128,17 +136,20 @@ const SCALES: usize = 29;
 /// A number compared with a constant, as a comparison of integers.
 ///
 /// A decimal `d` is `m / 10^s` (its mantissa and scale), so `d < c` is
-/// `m < c * 10^s`. For every scale `s` the constant's `c * 10^s` is
-/// precomputed as its floor `F` and whether it is a whole number; then for
-/// the integer `m`: `m < c*10^s` is `m < F` when exact and `m <= F`
-/// otherwise, `m == c*10^s` needs exactness, and so on. Exact, and a few
-/// integer instructions where `Decimal`'s own comparison rescales both
-/// operands.
-#[derive(Debug, Clone)]
+/// `m < c * 10^s`. For every scale `s` a threshold `T` is precomputed so
+/// that the comparison is one integer test of `m`: with `F` the floor of
+/// `c * 10^s`, `m < c*10^s` is `m < F` when `c * 10^s` is whole and `m < F + 1`
+/// otherwise; `>=` is the negation of `<`, `<=` of `>`, which is `<` with
+/// `F + 1`; and `m == c*10^s` is `m == F` when whole and never otherwise.
+/// Exact, and a few integer instructions where `Decimal`'s own comparison
+/// rescales both operands.
+#[derive(Debug, Clone, PartialEq)]
 struct ConstCompare {
-    op: CmpOp,
-    floor: [i128; SCALES],
-    exact: [bool; SCALES],
+    /// `m == T` instead of `m < T`.
+    equal: bool,
+    /// The result is the test's negation.
+    negate: bool,
+    threshold: [i128; SCALES],
 }
 
 impl ConstCompare {
@@ -146,40 +157,53 @@ impl ConstCompare {
     fn new(op: CmpOp, constant: Decimal) -> ConstCompare {
         let mantissa = constant.mantissa();
         let scale = constant.scale();
-        let mut floor = [0i128; SCALES];
-        let mut exact = [true; SCALES];
-        for (s, (f, e)) in floor.iter_mut().zip(exact.iter_mut()).enumerate() {
+        let (equal, negate) = match op {
+            CmpOp::Lt | CmpOp::Le => (false, false),
+            CmpOp::Gt | CmpOp::Ge => (false, true),
+            CmpOp::Eq => (true, false),
+            CmpOp::Ne => (true, true),
+        };
+        let mut threshold = [0i128; SCALES];
+        for (s, t) in threshold.iter_mut().enumerate() {
             let s = u32::try_from(s).unwrap_or(0);
-            if s >= scale {
-                // A whole number; beyond i128 it is beyond every mantissa
-                // (at most 96 bits), so saturating keeps every comparison.
-                *f = 10i128
+            // `c * 10^s` as its floor and whether that is all of it.
+            let (floor, whole) = if s >= scale {
+                // Beyond i128 is beyond every mantissa (at most 96 bits), so
+                // saturating keeps every comparison.
+                let scaled = 10i128
                     .checked_pow(s - scale)
                     .and_then(|p| mantissa.checked_mul(p))
                     .unwrap_or(if mantissa > 0 { i128::MAX } else { i128::MIN });
+                (scaled, true)
             } else {
                 let p = 10i128.pow(scale - s);
-                *f = mantissa.div_euclid(p);
-                *e = mantissa.rem_euclid(p) == 0;
-            }
+                (mantissa.div_euclid(p), mantissa.rem_euclid(p) == 0)
+            };
+            *t = match op {
+                // `m < c*10^s` and its negation `>=`.
+                CmpOp::Lt | CmpOp::Ge if whole => floor,
+                // `m <= c*10^s`, `m < F + 1`, and its negation `>`.
+                CmpOp::Lt | CmpOp::Ge | CmpOp::Le | CmpOp::Gt => floor.saturating_add(1),
+                // No mantissa is i128::MAX, so `m == T` never holds.
+                CmpOp::Eq | CmpOp::Ne if !whole => i128::MAX,
+                CmpOp::Eq | CmpOp::Ne => floor,
+            };
         }
-        ConstCompare { op, floor, exact }
+        ConstCompare {
+            equal,
+            negate,
+            threshold,
+        }
     }
 
+    #[inline(always)]
     fn holds(&self, value: Decimal) -> bool {
-        let s = value.scale() as usize;
         let m = value.mantissa();
-        let (Some(&f), Some(&exact)) = (self.floor.get(s), self.exact.get(s)) else {
+        let Some(&t) = self.threshold.get(value.scale() as usize) else {
             return false;
         };
-        match self.op {
-            CmpOp::Lt => m < f || (!exact && m == f),
-            CmpOp::Le => m <= f,
-            CmpOp::Gt => m > f,
-            CmpOp::Ge => m > f || (exact && m == f),
-            CmpOp::Eq => exact && m == f,
-            CmpOp::Ne => !(exact && m == f),
-        }
+        let test = if self.equal { m == t } else { m < t };
+        test != self.negate
     }
 }
 
@@ -233,7 +257,7 @@ enum Node {
 }
 
 /// A test of one input slot.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Leaf {
     slot: u32,
     /// The input's reason: why the test is unknown when it is.
@@ -241,7 +265,7 @@ struct Leaf {
     test: Test,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Test {
     /// The boolean input itself.
     IsTrue,
@@ -326,6 +350,207 @@ struct DecisionPlan {
     /// Strongest outcome first, ties in declaration order: the order in
     /// which the first rule that holds is the reference's winner.
     rules: Vec<RulePlan>,
+    /// The whole decision as a table, when its rules allow one.
+    table: Option<DecisionTable>,
+}
+
+/// How a decision came out: the winning rule (its position in
+/// [`DecisionPlan::rules`]) and whether the decision is undetermined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Settled {
+    winner: Option<usize>,
+    undetermined: bool,
+}
+
+/// Settles a decision from its rules' truths, asked strongest rule first
+/// and no further than the first rule that holds: after it, no rule can
+/// change the outcome, the winner or whether the decision is determined.
+fn settle(decision: &DecisionPlan, mut truth_of: impl FnMut(&RulePlan) -> Truth) -> Settled {
+    let mut winner = None;
+    let mut first_unknown_rank = None;
+    let mut unknown_beats_default = false;
+    for (i, rule) in decision.rules.iter().enumerate() {
+        match truth_of(rule) {
+            Truth::True => {
+                winner = Some((i, rule.rank));
+                break;
+            }
+            Truth::Unknown => {
+                first_unknown_rank.get_or_insert(rule.rank);
+                unknown_beats_default |= rule.outcome != decision.default;
+            }
+            Truth::False => {}
+        }
+    }
+    // Undetermined when a rule that is unknown could, if it held, give
+    // another outcome: a stronger outcome than the winner's, or any
+    // outcome other than the default when no rule holds.
+    let undetermined = match winner {
+        Some((_, rank)) => first_unknown_rank.is_some_and(|r| r < rank),
+        None => unknown_beats_default,
+    };
+    Settled {
+        winner: winner.map(|(i, _)| i),
+        undetermined,
+    }
+}
+
+/// The most distinct leaf tests a decision table is built over: `3^8`
+/// entries of four bytes.
+const TABLE_LEAVES: usize = 8;
+
+/// A decision whose rules are `and` / `or` / `not` of a few tests of single
+/// inputs (the usual shape), settled in advance for every combination of
+/// the tests' truths. Deciding a record is then testing each leaf once,
+/// with no branching on the rules, and one look-up.
+#[derive(Debug, Clone)]
+struct DecisionTable {
+    leaves: Vec<Leaf>,
+    /// Indexed by the leaves' truths as base-3 digits (false 0, unknown 1,
+    /// true 2; the first leaf most significant): the winner's position plus
+    /// one (0: none), with [`TABLE_UNDETERMINED`] set when undetermined.
+    entries: Vec<u32>,
+}
+
+const TABLE_UNDETERMINED: u32 = 1 << 31;
+
+/// A rule condition over the leaves of a [`DecisionTable`].
+enum Formula {
+    Const(Truth),
+    Leaf(usize),
+    Not(Box<Formula>),
+    Logic(LogicOp, Vec<Formula>),
+}
+
+impl Formula {
+    /// `node` as a formula over `leaves` (added to as new tests appear);
+    /// `None` when it is not built from leaf tests.
+    fn of(node: &Node, leaves: &mut Vec<Leaf>) -> Option<Formula> {
+        fn intern(leaves: &mut Vec<Leaf>, leaf: Leaf) -> usize {
+            match leaves.iter().position(|l| *l == leaf) {
+                Some(i) => i,
+                None => {
+                    leaves.push(leaf);
+                    leaves.len() - 1
+                }
+            }
+        }
+        // `missing x` is `not known x`, `not b` is `not b`: one leaf each.
+        fn leaf(leaves: &mut Vec<Leaf>, mut leaf: Leaf) -> Formula {
+            let negated = match leaf.test {
+                Test::Missing => Some(Test::Known),
+                Test::IsFalse => Some(Test::IsTrue),
+                _ => None,
+            };
+            match negated {
+                Some(test) => {
+                    leaf.test = test;
+                    Formula::Not(Box::new(Formula::Leaf(intern(leaves, leaf))))
+                }
+                None => Formula::Leaf(intern(leaves, leaf)),
+            }
+        }
+        if let Some(l) = Leaf::of(node) {
+            return Some(leaf(leaves, l));
+        }
+        Some(match node {
+            Node::Const(value) => Formula::Const(value.truth()),
+            Node::Not(operand) => Formula::Not(Box::new(Formula::of(operand, leaves)?)),
+            Node::Logic(op, operands) => Formula::Logic(
+                *op,
+                operands
+                    .iter()
+                    .map(|o| Formula::of(o, leaves))
+                    .collect::<Option<_>>()?,
+            ),
+            Node::Leaves(op, operands) => Formula::Logic(
+                *op,
+                operands.iter().map(|l| leaf(leaves, l.clone())).collect(),
+            ),
+            _ => return None,
+        })
+    }
+
+    fn truth(&self, leaves: &[Truth]) -> Truth {
+        match self {
+            Formula::Const(truth) => *truth,
+            Formula::Leaf(i) => leaves.get(*i).copied().unwrap_or(Truth::Unknown),
+            Formula::Not(operand) => operand.truth(leaves).negate(),
+            Formula::Logic(LogicOp::And, operands) => operands
+                .iter()
+                .fold(Truth::True, |t, o| t.and(o.truth(leaves))),
+            Formula::Logic(LogicOp::Or, operands) => operands
+                .iter()
+                .fold(Truth::False, |t, o| t.or(o.truth(leaves))),
+        }
+    }
+}
+
+fn digit(truth: Truth) -> usize {
+    match truth {
+        Truth::False => 0,
+        Truth::Unknown => 1,
+        Truth::True => 2,
+    }
+}
+
+impl DecisionTable {
+    /// The table of `decision`, when all its rules are formulas over at
+    /// most [`TABLE_LEAVES`] distinct leaf tests.
+    fn build(decision: &DecisionPlan) -> Option<DecisionTable> {
+        let mut leaves = Vec::new();
+        let formulas: Vec<Formula> = decision
+            .rules
+            .iter()
+            .map(|rule| Formula::of(&rule.condition, &mut leaves))
+            .collect::<Option<_>>()?;
+        if leaves.len() > TABLE_LEAVES || decision.rules.len() >= 1 << 16 {
+            return None;
+        }
+        let size = 3usize.pow(u32::try_from(leaves.len()).ok()?);
+        let mut truths = vec![Truth::False; leaves.len()];
+        let mut entries = Vec::with_capacity(size);
+        for entry in 0..size {
+            // The first leaf is the most significant digit.
+            let mut rest = entry;
+            for truth in truths.iter_mut().rev() {
+                *truth = match rest % 3 {
+                    0 => Truth::False,
+                    1 => Truth::Unknown,
+                    _ => Truth::True,
+                };
+                rest /= 3;
+            }
+            let mut formulas = formulas.iter();
+            let settled = settle(decision, |_| {
+                formulas.next().map_or(Truth::Unknown, |f| f.truth(&truths))
+            });
+            let winner = settled.winner.map_or(0, |w| index(w) + 1);
+            entries.push(if settled.undetermined {
+                winner | TABLE_UNDETERMINED
+            } else {
+                winner
+            });
+        }
+        Some(DecisionTable { leaves, entries })
+    }
+
+    #[inline(always)]
+    fn settle(&self, row: Row<'_>) -> Settled {
+        let mut index = 0usize;
+        for leaf in &self.leaves {
+            index = index * 3 + digit(leaf.truth(row));
+        }
+        let entry = self
+            .entries
+            .get(index)
+            .copied()
+            .unwrap_or(TABLE_UNDETERMINED);
+        Settled {
+            winner: (entry & !TABLE_UNDETERMINED).checked_sub(1).map(at),
+            undetermined: entry & TABLE_UNDETERMINED != 0,
+        }
+    }
 }
 
 /// A policy compiled for evaluating many records.
@@ -416,7 +641,13 @@ impl Table {
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        (0..self.len).filter_map(|i| self.row(i))
+        // Whole chunks, without a bounds check per row; a program that
+        // reads no input has empty rows, which `chunks_exact` cannot give.
+        let empty = if self.width == 0 { self.len } else { 0 };
+        self.slots
+            .chunks_exact(self.width.max(1))
+            .map(|slots| Row { slots })
+            .chain(std::iter::repeat_n(Row { slots: &[] }, empty))
     }
 }
 
@@ -693,14 +924,26 @@ impl Program {
         &self.decision_names
     }
 
+    /// Whether decision number `decision` (declaration order) is settled
+    /// by a table rather than rule by rule.
+    pub fn tabulated(&self, decision: usize) -> bool {
+        self.declared
+            .get(decision)
+            .and_then(|position| self.decisions.get(*position))
+            .is_some_and(|plan| plan.table.is_some())
+    }
+
     /// Makes every decision for `record`; read them with
     /// [`Program::decided`] and [`Program::reasons`].
+    #[inline]
     pub fn run(&self, row: Row<'_>, scratch: &mut Scratch) {
-        scratch.epoch = scratch.epoch.wrapping_add(1);
-        if scratch.epoch == 0 {
-            // After 2^32 records: forget every stamp rather than trust one.
-            scratch.definitions.fill((0, Scalar::Unknown));
-            scratch.epoch = 1;
+        if !self.definitions.is_empty() {
+            scratch.epoch = scratch.epoch.wrapping_add(1);
+            if scratch.epoch == 0 {
+                // After 2^32 records: forget every stamp rather than trust one.
+                scratch.definitions.fill((0, Scalar::Unknown));
+                scratch.epoch = 1;
+            }
         }
         for (position, decision) in self.decisions.iter().enumerate() {
             if !decision.rules.is_empty() {
@@ -709,6 +952,7 @@ impl Program {
         }
     }
 
+    #[inline]
     fn decide(
         &self,
         position: usize,
@@ -716,33 +960,14 @@ impl Program {
         row: Row<'_>,
         scratch: &mut Scratch,
     ) {
-        let mut winner = None;
-        let mut first_unknown_rank = None;
-        let mut unknown_beats_default = false;
-        for (i, rule) in decision.rules.iter().enumerate() {
-            let truth = match &rule.condition {
-                Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
-                condition => self.truth(condition, row, scratch),
-            };
-            match truth {
-                Truth::True => {
-                    winner = Some((i, rule));
-                    break;
-                }
-                Truth::Unknown => {
-                    first_unknown_rank.get_or_insert(rule.rank);
-                    unknown_beats_default |= rule.outcome != decision.default;
-                }
-                Truth::False => {}
-            }
-        }
-        // Undetermined when a rule that is unknown could, if it held, give
-        // another outcome: a stronger outcome than the winner's, or any
-        // outcome other than the default when no rule holds.
-        let undetermined = match winner {
-            Some((_, w)) => first_unknown_rank.is_some_and(|r| r < w.rank),
-            None => unknown_beats_default,
+        let Settled {
+            winner,
+            undetermined,
+        } = match &decision.table {
+            Some(table) => table.settle(row),
+            None => self.settle_rules(decision, row, scratch),
         };
+        let winner = winner.and_then(|i| decision.rules.get(i).map(|rule| (i, rule)));
         if undetermined {
             self.collect_why(
                 position,
@@ -764,9 +989,25 @@ impl Program {
         }
     }
 
+    /// Settles a decision without a table, rule by rule.
+    #[inline(never)]
+    fn settle_rules(
+        &self,
+        decision: &DecisionPlan,
+        row: Row<'_>,
+        scratch: &mut Scratch,
+    ) -> Settled {
+        settle(decision, |rule| match &rule.condition {
+            Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
+            condition => self.truth(condition, row, scratch),
+        })
+    }
+
     /// Records why decision `position` is undetermined: the reasons of its
     /// blocking rules, the unknown ones stronger than the winner (or, with no
     /// winner, with an outcome other than the default).
+    #[cold]
+    #[inline(never)]
     fn collect_why(
         &self,
         position: usize,
@@ -1010,6 +1251,20 @@ impl Program {
             self.collect(b, row, scratch, bits);
         } else if let Err(u) = operation(va, vb) {
             self.undefined_bit(bits, u);
+        }
+    }
+
+    /// The outcome of decision number `decision` (declaration order) after
+    /// [`Program::run`]; `None` when undetermined. [`Program::decided`]
+    /// without the status and the rule.
+    #[inline]
+    pub fn outcome(&self, scratch: &Scratch, decision: usize) -> Option<&str> {
+        let position = self.declared.get(decision).copied().unwrap_or(0);
+        match scratch.results.get(position) {
+            Some(state) if !state.undetermined => {
+                self.enums.get(at(state.outcome)).map(String::as_str)
+            }
+            _ => None,
         }
     }
 
@@ -1371,11 +1626,14 @@ impl<'p> Compiler<'p> {
             .position(|d| std::ptr::eq(d, decision))
             .unwrap_or(0);
         let default = self.outcome_index(&decision.default)?;
-        self.program.decisions.push(DecisionPlan {
+        let mut plan = DecisionPlan {
             declared,
             default,
             rules,
-        });
+            table: None,
+        };
+        plan.table = DecisionTable::build(&plan);
+        self.program.decisions.push(plan);
         self.decided.push(decision.name.as_str());
         Ok(())
     }

@@ -398,6 +398,6 @@ pub mod compiled {
     #[inline]
     pub fn decide<'p>(p: &'p Prepared, scratch: &mut Scratch, record: Row<'_>) -> Option<&'p str> {
         p.program.run(record, scratch);
-        p.program.decided(scratch, p.decision).outcome
+        p.program.outcome(scratch, p.decision)
     }
 }
