@@ -405,10 +405,15 @@ const TABLE_LEAVES: usize = 8;
 /// with no branching on the rules, and one look-up.
 #[derive(Debug, Clone)]
 struct DecisionTable {
-    leaves: Vec<Leaf>,
-    /// Indexed by the leaves' truths as base-3 digits (false 0, unknown 1,
-    /// true 2; the first leaf most significant): the winner's position plus
-    /// one (0: none), with [`TABLE_UNDETERMINED`] set when undetermined.
+    /// The tests by kind, each with its weight in the index (`3^i` for the
+    /// `i`-th digit): boolean inputs, whether inputs are known, numbers
+    /// compared with constants.
+    bools: Vec<(u32, usize)>,
+    knowns: Vec<(u32, usize)>,
+    compares: Vec<(u32, ConstCompare, usize)>,
+    /// Indexed by the tests' truths as base-3 digits (false 0, unknown 1,
+    /// true 2): the winner's position plus one (0: none), with
+    /// [`TABLE_UNDETERMINED`] set when undetermined.
     entries: Vec<u32>,
 }
 
@@ -418,6 +423,10 @@ const TABLE_UNDETERMINED: u32 = 1 << 31;
 enum Formula {
     Const(Truth),
     Leaf(usize),
+    /// Whether leaf `n` is known: a test of a boolean or of a number
+    /// against a constant is unknown exactly when its input is, so it also
+    /// answers `known` for that input.
+    KnownOf(usize),
     Not(Box<Formula>),
     Logic(LogicOp, Vec<Formula>),
 }
@@ -471,10 +480,33 @@ impl Formula {
         })
     }
 
+    /// Renumbers the leaves: `to[i]` is what leaf `i` becomes.
+    fn renumber(&mut self, to: &[Formula]) {
+        match self {
+            Formula::Const(_) | Formula::KnownOf(_) => {}
+            Formula::Leaf(i) => {
+                if let Some(f) = to.get(*i) {
+                    *self = match f {
+                        Formula::Leaf(j) => Formula::Leaf(*j),
+                        Formula::KnownOf(j) => Formula::KnownOf(*j),
+                        _ => Formula::Const(Truth::Unknown),
+                    };
+                }
+            }
+            Formula::Not(operand) => operand.renumber(to),
+            Formula::Logic(_, operands) => {
+                for operand in operands {
+                    operand.renumber(to);
+                }
+            }
+        }
+    }
+
     fn truth(&self, leaves: &[Truth]) -> Truth {
         match self {
             Formula::Const(truth) => *truth,
             Formula::Leaf(i) => leaves.get(*i).copied().unwrap_or(Truth::Unknown),
+            Formula::KnownOf(i) => bool_truth(leaves.get(*i).is_some_and(|t| *t != Truth::Unknown)),
             Formula::Not(operand) => operand.truth(leaves).negate(),
             Formula::Logic(LogicOp::And, operands) => operands
                 .iter()
@@ -484,6 +516,41 @@ impl Formula {
                 .fold(Truth::False, |t, o| t.or(o.truth(leaves))),
         }
     }
+}
+
+/// Leaves with `known x` answered by another test of `x` where there is one
+/// (see [`Formula::KnownOf`]), the formulas renumbered to match.
+fn merge_known(leaves: Vec<Leaf>, formulas: &mut [Formula]) -> Vec<Leaf> {
+    let answers_known = |leaf: &Leaf| matches!(leaf.test, Test::IsTrue | Test::Compare(_));
+    let mut kept: Vec<Leaf> = Vec::new();
+    let mut to: Vec<Formula> = Vec::with_capacity(leaves.len());
+    // First the leaves that stay, so that a `known` can point at them.
+    let mut position = vec![None; leaves.len()];
+    for (i, leaf) in leaves.iter().enumerate() {
+        let merged = leaf.test == Test::Known
+            && leaves
+                .iter()
+                .any(|other| other.slot == leaf.slot && answers_known(other));
+        if !merged {
+            if let Some(p) = position.get_mut(i) {
+                *p = Some(kept.len());
+            }
+            kept.push(leaf.clone());
+        }
+    }
+    for (i, leaf) in leaves.iter().enumerate() {
+        to.push(match position.get(i).copied().flatten() {
+            Some(j) => Formula::Leaf(j),
+            None => kept
+                .iter()
+                .position(|other| other.slot == leaf.slot && answers_known(other))
+                .map_or(Formula::Const(Truth::Unknown), Formula::KnownOf),
+        });
+    }
+    for formula in formulas {
+        formula.renumber(&to);
+    }
+    kept
 }
 
 fn digit(truth: Truth) -> usize {
@@ -499,11 +566,12 @@ impl DecisionTable {
     /// most [`TABLE_LEAVES`] distinct leaf tests.
     fn build(decision: &DecisionPlan) -> Option<DecisionTable> {
         let mut leaves = Vec::new();
-        let formulas: Vec<Formula> = decision
+        let mut formulas: Vec<Formula> = decision
             .rules
             .iter()
             .map(|rule| Formula::of(&rule.condition, &mut leaves))
             .collect::<Option<_>>()?;
+        let leaves = merge_known(leaves, &mut formulas);
         if leaves.len() > TABLE_LEAVES || decision.rules.len() >= 1 << 16 {
             return None;
         }
@@ -532,14 +600,54 @@ impl DecisionTable {
                 winner
             });
         }
-        Some(DecisionTable { leaves, entries })
+        let mut table = DecisionTable {
+            bools: Vec::new(),
+            knowns: Vec::new(),
+            compares: Vec::new(),
+            entries,
+        };
+        let count = leaves.len();
+        for (i, leaf) in leaves.into_iter().enumerate() {
+            // The first leaf is the most significant digit.
+            let weight = 3usize.pow(index(count - 1 - i));
+            match leaf.test {
+                Test::IsTrue => table.bools.push((leaf.slot, weight)),
+                Test::Known => table.knowns.push((leaf.slot, weight)),
+                Test::Compare(compare) => table.compares.push((leaf.slot, *compare, weight)),
+                // `Formula::of` turns these into `not` of the tests above.
+                Test::IsFalse | Test::Missing => return None,
+            }
+        }
+        Some(table)
     }
 
+    /// Tests each input once, by kind, without a `match` on the kind of
+    /// test per leaf; then one look-up.
     #[inline(always)]
     fn settle(&self, row: Row<'_>) -> Settled {
         let mut index = 0usize;
-        for leaf in &self.leaves {
-            index = index * 3 + digit(leaf.truth(row));
+        for (slot, weight) in &self.bools {
+            index += weight * digit(row.get(*slot).truth());
+        }
+        for (slot, weight) in &self.knowns {
+            index += if row.get(*slot).is_unknown() {
+                0
+            } else {
+                2 * weight
+            };
+        }
+        for (slot, compare, weight) in &self.compares {
+            index += weight
+                * match row.get(*slot) {
+                    Scalar::Decimal(d) => {
+                        if compare.holds(d) {
+                            2
+                        } else {
+                            0
+                        }
+                    }
+                    _ => 1,
+                };
         }
         let entry = self
             .entries
