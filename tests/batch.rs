@@ -442,6 +442,51 @@ fn order_is_preserved_across_chunks_and_threads() {
     assert_eq!(counts(&two), (rows as u64, rows as u64, 0));
 }
 
+/// Wide JSON rows: chunks end by size as well as by row count, and every
+/// row still comes out, once, in order, as JSON Lines and as an array.
+#[test]
+fn wide_json_rows_cross_chunks_in_order() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let rows = 3_000;
+    // About 2 KB a row: some 6 MB in all, past the 4 MiB a chunk reads.
+    let note = "x".repeat(2_000);
+    let lines: Vec<String> = (0..rows)
+        .map(|i| {
+            format!(
+                r#"{{"id": "w{i}", "bi": {}, "patients": {}, "kvk_registered": true, "fraud_registered": {}, "note": "{note}"}}"#,
+                i % 300,
+                i % 50,
+                i % 13 == 0
+            )
+        })
+        .collect();
+    let jsonl = dir.join("batch-wide.jsonl");
+    std::fs::write(&jsonl, lines.join("\n")).unwrap();
+    let array = dir.join("batch-wide.json");
+    std::fs::write(&array, format!("[{}]", lines.join(",\n"))).unwrap();
+    let mut outputs = Vec::new();
+    for (data, jobs) in [(&jsonl, "1"), (&jsonl, "2"), (&array, "2")] {
+        let run = regel(&[
+            "eval",
+            BENCH,
+            "--data",
+            data.to_str().unwrap(),
+            "--jobs",
+            jobs,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let ids: Vec<String> = csv_rows(&run.stdout)
+            .iter()
+            .skip(1)
+            .map(|r| r[0].clone())
+            .collect();
+        assert_eq!(ids, (0..rows).map(|i| format!("w{i}")).collect::<Vec<_>>());
+        assert_eq!(counts(&run), (rows as u64, rows as u64, 0));
+        outputs.push(run.stdout);
+    }
+    assert!(outputs.windows(2).all(|pair| pair[0] == pair[1]));
+}
+
 #[test]
 fn a_json_array_is_read_element_by_element() {
     let run = regel(&[

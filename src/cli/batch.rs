@@ -19,7 +19,12 @@ use super::{Exit, usage_error};
 /// Rows read, decided and written at a time.
 const CHUNK: usize = 16 * 1024;
 
-/// Rows decided and formatted by one task, into one buffer.
+/// JSON rows read at a time also stop at about this many bytes of input:
+/// a parsed JSON row takes several times its text in memory, and rows can
+/// be wide.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// The most rows decided and formatted by one task, into one buffer.
 const SLICE: usize = 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -273,9 +278,23 @@ enum Source {
 /// A JSON array read one element at a time, so that a big array is never
 /// held in memory whole.
 struct JsonArray {
-    reader: BufReader<Box<dyn Read + Send>>,
+    reader: BufReader<Counted>,
     started: bool,
     done: bool,
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted {
+    inner: Box<dyn Read + Send>,
+    bytes: usize,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n;
+        Ok(n)
+    }
 }
 
 impl JsonArray {
@@ -358,22 +377,27 @@ impl Source {
 }
 
 impl SourceReader<'_> {
-    /// Reads up to `CHUNK` rows into `rows`; `Ok(false)` at the end of the input.
+    /// Reads up to `CHUNK` rows (JSON: and about `CHUNK_BYTES`) into
+    /// `rows`; `Ok(false)` at the end of the input.
     fn fill(self, rows: &mut Vec<Raw>) -> Result<bool, String> {
         match self {
             SourceReader::Csv(reader) => fill_csv(reader, rows),
             SourceReader::Jsonl(reader) => {
                 rows.clear();
                 let mut line = String::new();
-                while rows.len() < CHUNK {
+                let mut bytes = 0;
+                while rows.len() < CHUNK && bytes < CHUNK_BYTES {
                     line.clear();
                     match reader.read_line(&mut line) {
                         Ok(0) => return Ok(false),
-                        Ok(_) if line.trim().is_empty() => {}
-                        Ok(_) => match serde_json::from_str(&line) {
-                            Ok(json) => rows.push(Raw::Json(json)),
-                            Err(e) => rows.push(Raw::Broken(format!("not valid JSON: {e}"))),
-                        },
+                        Ok(n) if line.trim().is_empty() => bytes += n,
+                        Ok(n) => {
+                            bytes += n;
+                            rows.push(match serde_json::from_str(&line) {
+                                Ok(json) => Raw::Json(json),
+                                Err(e) => Raw::Broken(format!("not valid JSON: {e}")),
+                            });
+                        }
                         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
                             rows.push(Raw::Broken("the line is not valid UTF-8".into()));
                         }
@@ -384,7 +408,8 @@ impl SourceReader<'_> {
             }
             SourceReader::Json(array) => {
                 rows.clear();
-                while rows.len() < CHUNK {
+                let start = array.reader.get_ref().bytes;
+                while rows.len() < CHUNK && array.reader.get_ref().bytes - start < CHUNK_BYTES {
                     match array.next()? {
                         Some(json) => rows.push(Raw::Json(json)),
                         None => return Ok(false),
@@ -496,7 +521,13 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
         }
         DataFormat::Jsonl => Source::Jsonl(BufReader::with_capacity(1 << 20, input)),
         DataFormat::Json => Source::Json(JsonArray {
-            reader: BufReader::with_capacity(1 << 20, input),
+            reader: BufReader::with_capacity(
+                1 << 20,
+                Counted {
+                    inner: input,
+                    bytes: 0,
+                },
+            ),
             started: false,
             done: false,
         }),
@@ -669,7 +700,7 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
 }
 
 /// Decides and formats one chunk on the worker threads, in input order,
-/// into `done` (one [`Slice`] per [`SLICE`] rows).
+/// into `done` (one [`Slice`] per run of at most [`SLICE`] rows).
 fn decide_chunk<'b>(
     batch: &'b Batch<'_>,
     formatter: &Formatter<'_>,
@@ -679,13 +710,15 @@ fn decide_chunk<'b>(
     id_column: &str,
     done: &mut Vec<Slice<'b>>,
 ) {
-    let slices = rows.len().div_ceil(SLICE);
+    // Enough tasks for every thread even in a short chunk (JSON rows).
+    let per_task = (rows.len() / (4 * rayon::current_num_threads())).clamp(16, SLICE);
+    let slices = rows.len().div_ceil(per_task);
     done.truncate(slices);
     done.resize_with(slices, || Slice {
-        rows: Vec::with_capacity(SLICE),
-        bytes: Vec::with_capacity(SLICE * 96),
+        rows: Vec::with_capacity(per_task),
+        bytes: Vec::with_capacity(per_task * 96),
     });
-    rows.par_chunks(SLICE)
+    rows.par_chunks(per_task)
         .zip(done.par_iter_mut())
         .enumerate()
         .for_each(|(k, (slice, out))| {
@@ -693,7 +726,7 @@ fn decide_chunk<'b>(
             out.rows.clear();
             out.bytes.clear();
             for (j, raw) in slice.iter().enumerate() {
-                let row = base + (k * SLICE + j) as u64 + 1;
+                let row = base + (k * per_task + j) as u64 + 1;
                 let number = || std::borrow::Cow::Owned(row.to_string());
                 let (id, result) = match (raw, columns) {
                     (Raw::Csv(record), Some(columns)) => (
