@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 use crate::eval::compiled::{Program, Record, Scratch};
 use crate::eval::{self, Facts, Status, Value};
 use crate::ir::{self, Type, YearMonth};
+use crate::source::SourceMap;
 use crate::suggest::did_you_mean;
 
 /// A policy ready to decide many rows.
@@ -29,6 +30,8 @@ pub struct Batch<'p> {
     program: Option<Program>,
     fallback: Option<String>,
     strict: bool,
+    /// With explanations: the policy's sources, which they quote.
+    explain: Option<&'p SourceMap>,
 }
 
 /// Per-thread working memory; get one from [`Batch::worker`]. Deciding a
@@ -38,11 +41,21 @@ pub struct Worker<'b> {
     compiled: Option<(Record, Scratch)>,
     /// The decisions of the last row decided.
     decisions: Vec<DecisionRow<'b>>,
+    /// Its explanation, when the batch explains.
+    explanation: Option<serde_json::Value>,
 }
 
 /// The decisions of one row (one entry per decision, in declaration order)
-/// borrowed from the worker, or what is wrong with the row's data.
-pub type RowResult<'w, 'b> = Result<&'w [DecisionRow<'b>], String>;
+/// and, when the batch explains, the explanation as JSON (the form of
+/// `regel eval --facts --explain --format json`); borrowed from the worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Decisions<'w, 'b> {
+    pub decisions: &'w [DecisionRow<'b>],
+    pub explanation: Option<&'w serde_json::Value>,
+}
+
+/// A decided row, or what is wrong with its data.
+pub type RowResult<'w, 'b> = Result<Decisions<'w, 'b>, String>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionRow<'b> {
@@ -112,12 +125,14 @@ impl<'p> Batch<'p> {
                 program: Some(program),
                 fallback: None,
                 strict: false,
+                explain: None,
             },
             Err(why) => Batch {
                 policy,
                 program: None,
                 fallback: Some(why),
                 strict: false,
+                explain: None,
             },
         }
     }
@@ -127,6 +142,16 @@ impl<'p> Batch<'p> {
     /// instead of being ignored.
     pub fn strict(mut self, strict: bool) -> Batch<'p> {
         self.strict = strict;
+        self
+    }
+
+    /// Explains every row (`--explain`). Explanations come from the
+    /// reference interpreter's trace, so the rows are decided by it too.
+    pub fn explained(mut self, sources: &'p SourceMap) -> Batch<'p> {
+        self.explain = Some(sources);
+        if self.program.take().is_some() {
+            self.fallback = Some("rows are explained".into());
+        }
         self
     }
 
@@ -144,6 +169,7 @@ impl<'p> Batch<'p> {
         Worker {
             compiled: self.program.as_ref().map(|p| (p.record(), p.scratch())),
             decisions: Vec::new(),
+            explanation: None,
         }
     }
 
@@ -327,7 +353,10 @@ impl<'p> Batch<'p> {
             return Err(problems.join("; "));
         }
         self.decide(worker, &facts, false);
-        Ok(&worker.decisions)
+        Ok(Decisions {
+            decisions: &worker.decisions,
+            explanation: worker.explanation.as_ref(),
+        })
     }
 
     /// Decides one JSON row: an object keyed by input name, as `--facts`
@@ -353,7 +382,10 @@ impl<'p> Batch<'p> {
             return Err(messages.join("; "));
         }
         self.decide(worker, &facts, true);
-        Ok(&worker.decisions)
+        Ok(Decisions {
+            decisions: &worker.decisions,
+            explanation: worker.explanation.as_ref(),
+        })
     }
 
     /// Decides into `worker.decisions`, from the worker's loaded record
@@ -387,6 +419,11 @@ impl<'p> Batch<'p> {
             return;
         }
         let evaluation = eval::evaluate(self.policy, facts);
+        worker.explanation = self.explain.map(|sources| {
+            let explanation = crate::explain::explain(self.policy, facts, sources);
+            // Plain data: serializing it into a `Value` cannot fail.
+            serde_json::to_value(explanation).unwrap_or_default()
+        });
         worker.decisions.clear();
         let rows =
             self.policy

@@ -442,6 +442,71 @@ fn order_is_preserved_across_chunks_and_threads() {
     assert_eq!(counts(&two), (rows as u64, rows as u64, 0));
 }
 
+/// `--explain` with `--data`: an `explanation` column (CSV) or key (JSON
+/// Lines) holding the same JSON as `regel eval --facts --explain --format
+/// json` gives for that provider.
+#[test]
+fn batch_rows_carry_their_explanation() {
+    let csv = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        "examples/batch/providers.csv",
+        "--explain",
+    ]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let rows = csv_rows(&csv.stdout);
+    let header = &rows[0];
+    let column = header.iter().position(|h| h == "explanation").unwrap();
+    assert_eq!(column, header.len() - 1);
+    let first: serde_json::Value = serde_json::from_str(&rows[1][column]).unwrap();
+    assert_eq!(first["policy"], "bench_providers");
+    let outcome = &first["decisions"][0];
+    assert_eq!(outcome["decision"], "outcome");
+    assert_eq!(outcome["outcome"].as_str(), Some(rows[1][1].as_str()));
+    // The same explanation as for that provider alone.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let facts = dir.join("batch-explain-first.json");
+    let jsonl = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        "examples/batch/providers.csv",
+        "--explain",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(jsonl.code, 0, "{}", jsonl.stderr);
+    let line: serde_json::Value =
+        serde_json::from_str(jsonl.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line["explanation"], first);
+    // The first provider as facts: JSON reads numbers from plain strings too.
+    let input = csv_rows(&std::fs::read_to_string("examples/batch/providers.csv").unwrap());
+    let mut object = serde_json::Map::new();
+    for (name, cell) in input[0].iter().zip(&input[1]) {
+        let value = match cell.as_str() {
+            "" => continue,
+            "true" => serde_json::Value::Bool(true),
+            "false" => serde_json::Value::Bool(false),
+            _ => serde_json::Value::String(cell.clone()),
+        };
+        object.insert(name.clone(), value);
+    }
+    std::fs::write(&facts, serde_json::Value::Object(object).to_string()).unwrap();
+    let alone = regel(&[
+        "eval",
+        BENCH,
+        "--facts",
+        facts.to_str().unwrap(),
+        "--explain",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(alone.code, 0, "{}", alone.stderr);
+    let alone: serde_json::Value = serde_json::from_str(&alone.stdout).unwrap();
+    assert_eq!(alone, first);
+}
+
 /// Wide JSON rows: chunks end by size as well as by row count, and every
 /// row still comes out, once, in order, as JSON Lines and as an array.
 #[test]

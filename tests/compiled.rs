@@ -367,9 +367,10 @@ proptest! {
             let decided = batch
                 .eval_csv(&mut worker, &columns, i as u64 + 1, cells.iter().map(String::as_str))
                 .unwrap()
+                .decisions
                 .to_vec();
             // JSON rows (any series form) decide like the reference too.
-            let from_json = batch.eval_json(&mut worker, i as u64 + 1, facts, "id").unwrap().to_vec();
+            let from_json = batch.eval_json(&mut worker, i as u64 + 1, facts, "id").unwrap().decisions.to_vec();
             let (original, _) = eval::facts::load(&policy.inputs, facts, false);
             let expected_json = eval::evaluate(policy, &original);
             for (row, expected) in from_json.iter().zip(&expected_json.decisions) {

@@ -63,6 +63,8 @@ pub struct Options<'a> {
     pub jobs: Option<usize>,
     pub on_error: OnError,
     pub strict: bool,
+    /// Explain every row, quoting these sources.
+    pub explain: Option<&'a regel::source::SourceMap>,
 }
 
 fn is_stdio(path: &Path) -> bool {
@@ -94,6 +96,8 @@ struct Formatter<'b> {
     decisions: Vec<&'b str>,
     id_column: &'b str,
     report: bool,
+    /// A column with each row's explanation (`--explain`).
+    explain: bool,
     /// No outcome or rule name needs CSV quoting (names written in a policy
     /// never do; a hand-edited IR file might), so they are copied as they are.
     plain_names: bool,
@@ -131,6 +135,7 @@ impl<'b> Formatter<'b> {
         format: OutFormat,
         id_column: &'b str,
         report: bool,
+        explain: bool,
     ) -> Self {
         let names = policy
             .decisions
@@ -142,6 +147,7 @@ impl<'b> Formatter<'b> {
             decisions: policy.decisions.iter().map(|d| d.name.as_str()).collect(),
             id_column,
             report,
+            explain,
             plain_names: names.into_iter().all(|n| !needs_quotes(n)),
         }
     }
@@ -166,6 +172,9 @@ impl<'b> Formatter<'b> {
                 csv_field(&mut out, &format!("{d}_rule"), false);
                 csv_field(&mut out, &format!("{d}_missing"), false);
             }
+            if self.explain {
+                csv_field(&mut out, "explanation", false);
+            }
             if self.report {
                 csv_field(&mut out, "error", false);
             }
@@ -179,13 +188,20 @@ impl<'b> Formatter<'b> {
             OutFormat::Csv => {
                 csv_field(out, id, true);
                 match result {
-                    Ok(decisions) => {
-                        for d in decisions.iter() {
+                    Ok(decided) => {
+                        for d in decided.decisions {
                             self.name_field(out, d.outcome.unwrap_or(""));
                             out.push(b',');
                             out.extend_from_slice(status(d.status).as_bytes());
                             self.name_field(out, d.rule.unwrap_or(""));
                             csv_field(out, &d.missing, false);
+                        }
+                        if self.explain {
+                            let json = decided
+                                .explanation
+                                .map(ToString::to_string)
+                                .unwrap_or_default();
+                            csv_field(out, &json, false);
                         }
                         if self.report {
                             csv_field(out, "", false);
@@ -194,6 +210,9 @@ impl<'b> Formatter<'b> {
                     Err(message) => {
                         for _ in &self.decisions {
                             out.extend_from_slice(b",,error,,");
+                        }
+                        if self.explain {
+                            out.push(b',');
                         }
                         csv_field(out, message, false);
                     }
@@ -204,8 +223,8 @@ impl<'b> Formatter<'b> {
                 let mut object = serde_json::Map::new();
                 object.insert(self.id_column.to_string(), id.into());
                 match result {
-                    Ok(decisions) => {
-                        for (name, d) in self.decisions.iter().zip(decisions.iter()) {
+                    Ok(decided) => {
+                        for (name, d) in self.decisions.iter().zip(decided.decisions) {
                             object.insert((*name).to_string(), d.outcome.into());
                             object.insert(format!("{name}_status"), status(d.status).into());
                             object.insert(format!("{name}_rule"), d.rule.into());
@@ -216,6 +235,9 @@ impl<'b> Formatter<'b> {
                                 .map(Into::into)
                                 .collect();
                             object.insert(format!("{name}_missing"), missing.into());
+                        }
+                        if let Some(explanation) = decided.explanation {
+                            object.insert("explanation".to_string(), explanation.clone());
                         }
                     }
                     Err(message) => {
@@ -481,7 +503,10 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
                 Some("jsonl" | "ndjson" | "json") => OutFormat::Jsonl,
                 _ => OutFormat::Csv,
             });
-    let batch = Batch::new(policy).strict(options.strict);
+    let mut batch = Batch::new(policy).strict(options.strict);
+    if let Some(sources) = options.explain {
+        batch = batch.explained(sources);
+    }
     let input: Box<dyn Read + Send> = if is_stdio(options.data) {
         Box::new(std::io::stdin())
     } else {
@@ -545,6 +570,7 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
         format,
         options.id_column,
         options.on_error == OnError::Report,
+        options.explain.is_some(),
     );
     let mut sink = BufWriter::with_capacity(1 << 20, sink);
     if let Err(e) = sink.write_all(&formatter.header()) {
@@ -747,8 +773,8 @@ fn decide_chunk<'b>(
                 out.rows.push(Done {
                     row,
                     error: result.as_ref().err().cloned(),
-                    first: result.as_ref().ok().and_then(|decisions| {
-                        decisions.first().map(|d| match d.status {
+                    first: result.as_ref().ok().and_then(|decided| {
+                        decided.decisions.first().map(|d| match d.status {
                             Status::Undetermined => None,
                             Status::Decided => d.outcome,
                         })

@@ -43,7 +43,8 @@ pub struct Args {
     strict: bool,
     /// Explain each decision: every rule, the value of each part of its
     /// condition, the facts read, and for an undetermined decision which
-    /// answer to each missing fact leads to which outcome
+    /// answer to each missing fact leads to which outcome. With --data: an
+    /// `explanation` column holding each row's explanation as JSON
     #[arg(long)]
     explain: bool,
     /// With --explain: human (default) or json. With --data: csv (default)
@@ -211,9 +212,6 @@ pub fn run(args: &Args) -> Exit {
                     ));
                 }
             };
-            if args.explain {
-                return usage_error("--explain explains one provider: use it with --facts");
-            }
             return batch::run(
                 policy,
                 &batch::Options {
@@ -225,6 +223,7 @@ pub fn run(args: &Args) -> Exit {
                     jobs: args.jobs,
                     on_error: args.on_error,
                     strict: args.strict,
+                    explain: args.explain.then_some(&loaded.sources),
                 },
             );
         }
