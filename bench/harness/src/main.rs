@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Some("generate") => generate_cmd(&args[1..]),
         Some("bench") => bench_cmd(&args[1..]),
         Some("handwritten") => handwritten_cmd(&args[1..]),
+        Some("jsonl") => jsonl_cmd(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -50,7 +51,8 @@ const USAGE: &str = "usage:
   regel-bench generate OUT.csv [ROWS]
   regel-bench bench --data FILE.csv [--policy bench/providers.regel] [--regel target/release/regel]
                     [--out-dir DIR] [--reps N] [--skip-end-to-end]
-  regel-bench handwritten IN.csv OUT.csv";
+  regel-bench handwritten IN.csv OUT.csv
+  regel-bench jsonl OUT.jsonl ROWS FACTS.json...";
 
 fn generate_cmd(args: &[String]) -> Result<(), String> {
     let out = args.first().ok_or(USAGE)?;
@@ -64,6 +66,42 @@ fn generate_cmd(args: &[String]) -> Result<(), String> {
     let start = Instant::now();
     generate(Path::new(out), rows)?;
     eprintln!("wrote {rows} rows to {out} in {:.2?}", start.elapsed());
+    Ok(())
+}
+
+/// JSON Lines for a shipped policy: the given facts files (its examples)
+/// over and over, each row with its own `id`, `P000000` on.
+fn jsonl_cmd(args: &[String]) -> Result<(), String> {
+    use std::io::Write;
+    let (Some(out), Some(rows), facts) = (args.first(), args.get(1), args.get(2..)) else {
+        return Err(USAGE.to_string());
+    };
+    let rows: usize = rows
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{rows}` is not a row count"))?;
+    let mut objects = Vec::new();
+    for path in facts.unwrap_or(&[]) {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(object)) => objects.push(object),
+            _ => return Err(format!("`{path}` is not a JSON object of facts")),
+        }
+    }
+    if objects.is_empty() {
+        return Err(USAGE.to_string());
+    }
+    let io = |e: std::io::Error| format!("cannot write `{out}`: {e}");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).map_err(io)?);
+    for (i, object) in objects.iter().cycle().take(rows).enumerate() {
+        let mut row = object.clone();
+        row.insert("id".into(), format!("P{i:06}").into());
+        serde_json::to_writer(&mut w, &row).map_err(|e| format!("cannot write `{out}`: {e}"))?;
+        writeln!(w).map_err(io)?;
+    }
+    w.flush().map_err(io)?;
+    eprintln!("wrote {rows} rows to {out}");
     Ok(())
 }
 
