@@ -314,6 +314,48 @@ fn the_bench_policy_compiles_and_list_policies_say_why_not() {
     assert!(batch.fallback().is_some());
 }
 
+/// Durations are kept in 32 bits by the compiled evaluator. Policies
+/// cannot write one longer than 10,000 days or add two, but an IR file can
+/// hold anything: a duration past 32 bits leaves the policy to the
+/// reference interpreter, which decides it with 64 bits.
+#[test]
+fn long_durations_are_left_to_the_reference() {
+    use regel::ir::{ExprKind, Literal};
+    let text = HEADER.to_string()
+        + "\nrule late \"late\" cites \"generated\"\n  when d + 30 days > 2025-01-01\n  then contract = excluded\n";
+    let compiled = common::compile_text("late.regel", &text);
+    assert!(Program::compile(compiled.policy()).is_ok());
+    let mut policy = compiled.policy().clone();
+    let rule = policy.rules.iter_mut().find(|r| r.id == "late").unwrap();
+    let ExprKind::Compare { lhs, .. } = &mut rule.condition.kind else {
+        panic!("a comparison");
+    };
+    let ExprKind::Arith { rhs, .. } = &mut lhs.kind else {
+        panic!("a sum");
+    };
+    let ExprKind::Literal {
+        value: Literal::Duration { amount, .. },
+    } = &mut rhs.kind
+    else {
+        panic!("a duration");
+    };
+    *amount = 3_000_000_000;
+    let why = Program::compile(&policy).unwrap_err();
+    assert!(why.contains("duration"), "{why}");
+    let facts = serde_json::json!({ "d": "2024-06-01" });
+    let batch = regel::batch::Batch::new(&policy);
+    assert!(batch.fallback().is_some());
+    let mut worker = batch.worker();
+    let decided = batch.eval_json(&mut worker, 1, &facts, "id").unwrap();
+    let (loaded, _) = eval::facts::load(&policy.inputs, &facts, false);
+    let reference = eval::evaluate(&policy, &loaded);
+    assert_eq!(
+        decided.decisions[0].outcome,
+        reference.decisions[0].outcome.as_deref()
+    );
+    assert_eq!(decided.decisions[0].status, reference.decisions[0].status);
+}
+
 /// CSV cells for generated facts: the same values as the JSON, as a batch
 /// CSV row writes them. A series with no known year is left out entirely
 /// (in CSV, all-empty year cells are a missing series).

@@ -1913,38 +1913,66 @@ fn comparison(op: CmpOp, lhs: (&ir::Expr, Node), rhs: (&ir::Expr, Node)) -> Node
     }
 }
 
-/// Durations are stored in 32 bits. They come only from literals and are
-/// only ever added to each other, so when all the policy's durations
-/// together fit, every sum of them does, and no sum saturates before the
-/// reference's 64-bit one would.
+/// Durations are stored in 32 bits. They come only from literals and
+/// constants and are only ever added to each other, directly or through
+/// definitions (`def b = a + a` doubles `a`). When the largest duration any
+/// expression can compute fits, no sum saturates before the reference's
+/// 64-bit one would; otherwise the policy is left to the reference.
 fn check_durations(policy: &ir::Policy) -> Result<(), String> {
-    let mut total: i64 = 0;
-    let mut add = |literal: &ir::Literal| {
-        if let ir::Literal::Duration { amount, .. } = literal {
-            total = total.saturating_add(amount.saturating_abs());
-        }
-    };
-    for constant in &policy.constants {
-        if let Some(value) = &constant.value {
-            add(value);
-        }
+    // Definitions come in dependency order: each bound uses earlier ones.
+    let mut definitions: Vec<i64> = Vec::with_capacity(policy.definitions.len());
+    for definition in &policy.definitions {
+        let bound = duration_bound(policy, &definition.expr, &definitions);
+        definitions.push(bound);
     }
-    let exprs = policy
-        .definitions
+    let largest = definitions
         .iter()
-        .map(|d| &d.expr)
-        .chain(policy.rules.iter().map(|r| &r.condition));
-    for expr in exprs {
-        expr.walk(&mut |e| {
-            if let ExprKind::Literal { value } = &e.kind {
-                add(value);
-            }
-        });
-    }
-    if total > i64::from(i32::MAX) {
+        .copied()
+        .chain(
+            policy
+                .rules
+                .iter()
+                .map(|r| duration_bound(policy, &r.condition, &definitions)),
+        )
+        .max()
+        .unwrap_or(0);
+    if largest > i64::from(i32::MAX) {
         return Err("the policy's durations are too long to compile".into());
     }
     Ok(())
+}
+
+/// An upper bound of every duration `expr` or any part of it can compute.
+fn duration_bound(policy: &ir::Policy, expr: &ir::Expr, definitions: &[i64]) -> i64 {
+    let literal = |value: Option<&ir::Literal>| match value {
+        Some(ir::Literal::Duration { amount, .. }) => amount.saturating_abs(),
+        _ => 0,
+    };
+    let parts = || {
+        expr.children()
+            .into_iter()
+            .map(|e| duration_bound(policy, e, definitions))
+    };
+    match &expr.kind {
+        ExprKind::Literal { value } => literal(Some(value)),
+        ExprKind::Const { name } => literal(
+            policy
+                .constants
+                .iter()
+                .find(|c| &c.name == name)
+                .and_then(|c| c.value.as_ref()),
+        ),
+        ExprKind::Def { name } => policy
+            .definitions
+            .iter()
+            .position(|d| &d.name == name)
+            .and_then(|i| definitions.get(i))
+            .copied()
+            .unwrap_or(0),
+        // A sum can be as long as its parts together.
+        ExprKind::Arith { .. } => parts().fold(0, i64::saturating_add),
+        _ => parts().max().unwrap_or(0),
+    }
 }
 
 /// Types whose values are always `Decimal`s (or unknown).
