@@ -396,7 +396,7 @@ fn settle(decision: &DecisionPlan, mut truth_of: impl FnMut(&RulePlan) -> Truth)
 }
 
 /// The most distinct leaf tests a decision table is built over: `3^8`
-/// entries of four bytes.
+/// entries of 16 bytes.
 const TABLE_LEAVES: usize = 8;
 
 /// A decision whose rules are `and` / `or` / `not` of a few tests of single
@@ -412,12 +412,10 @@ struct DecisionTable {
     knowns: Vec<(u32, usize)>,
     compares: Vec<(u32, ConstCompare, usize)>,
     /// Indexed by the tests' truths as base-3 digits (false 0, unknown 1,
-    /// true 2): the winner's position plus one (0: none), with
-    /// [`TABLE_UNDETERMINED`] set when undetermined.
-    entries: Vec<u32>,
+    /// true 2): the decision's result, ready to be copied, so that deciding
+    /// a record does not branch on how it came out.
+    entries: Vec<DecisionState>,
 }
-
-const TABLE_UNDETERMINED: u32 = 1 << 31;
 
 /// A rule condition over the leaves of a [`DecisionTable`].
 enum Formula {
@@ -572,7 +570,7 @@ impl DecisionTable {
             .map(|rule| Formula::of(&rule.condition, &mut leaves))
             .collect::<Option<_>>()?;
         let leaves = merge_known(leaves, &mut formulas);
-        if leaves.len() > TABLE_LEAVES || decision.rules.len() >= 1 << 16 {
+        if leaves.len() > TABLE_LEAVES {
             return None;
         }
         let size = 3usize.pow(u32::try_from(leaves.len()).ok()?);
@@ -593,11 +591,16 @@ impl DecisionTable {
             let settled = settle(decision, |_| {
                 formulas.next().map_or(Truth::Unknown, |f| f.truth(&truths))
             });
-            let winner = settled.winner.map_or(0, |w| index(w) + 1);
-            entries.push(if settled.undetermined {
-                winner | TABLE_UNDETERMINED
-            } else {
-                winner
+            entries.push(DecisionState {
+                undetermined: settled.undetermined,
+                outcome: settled
+                    .winner
+                    .and_then(|w| decision.rules.get(w))
+                    .map_or(decision.default, |rule| rule.outcome),
+                winner: match (settled.undetermined, settled.winner) {
+                    (false, Some(w)) => Some(index(w)),
+                    _ => None,
+                },
             });
         }
         let mut table = DecisionTable {
@@ -624,7 +627,7 @@ impl DecisionTable {
     /// Tests each input once, by kind, without a `match` on the kind of
     /// test per leaf; then one look-up.
     #[inline(always)]
-    fn settle(&self, row: Row<'_>) -> Settled {
+    fn decide(&self, row: Row<'_>) -> DecisionState {
         let mut index = 0usize;
         for (slot, weight) in &self.bools {
             index += weight * digit(row.get(*slot).truth());
@@ -649,15 +652,11 @@ impl DecisionTable {
                     _ => 1,
                 };
         }
-        let entry = self
-            .entries
-            .get(index)
-            .copied()
-            .unwrap_or(TABLE_UNDETERMINED);
-        Settled {
-            winner: (entry & !TABLE_UNDETERMINED).checked_sub(1).map(at),
-            undetermined: entry & TABLE_UNDETERMINED != 0,
-        }
+        self.entries.get(index).copied().unwrap_or(DecisionState {
+            undetermined: true,
+            outcome: 0,
+            winner: None,
+        })
     }
 }
 
@@ -1068,33 +1067,55 @@ impl Program {
         row: Row<'_>,
         scratch: &mut Scratch,
     ) {
-        let Settled {
-            winner,
-            undetermined,
-        } = match &decision.table {
-            Some(table) => table.settle(row),
-            None => self.settle_rules(decision, row, scratch),
+        let state = match &decision.table {
+            Some(table) => {
+                let state = table.decide(row);
+                if state.undetermined {
+                    // Rare: the reasons, and the winner they depend on,
+                    // come from the rules themselves.
+                    let settled = self.settle_rules(decision, row, scratch);
+                    self.record_why(position, decision, settled, row, scratch);
+                }
+                state
+            }
+            None => {
+                let settled = self.settle_rules(decision, row, scratch);
+                if settled.undetermined {
+                    self.record_why(position, decision, settled, row, scratch);
+                }
+                let winner = settled
+                    .winner
+                    .and_then(|i| decision.rules.get(i).map(|r| (i, r)));
+                DecisionState {
+                    undetermined: settled.undetermined,
+                    outcome: winner.map_or(decision.default, |(_, w)| w.outcome),
+                    winner: match (settled.undetermined, winner) {
+                        (false, Some((i, _))) => Some(index(i)),
+                        _ => None,
+                    },
+                }
+            }
         };
-        let winner = winner.and_then(|i| decision.rules.get(i).map(|rule| (i, rule)));
-        if undetermined {
-            self.collect_why(
-                position,
-                decision,
-                winner.map(|(_, w)| w.rank),
-                row,
-                scratch,
-            );
+        if let Some(slot) = scratch.results.get_mut(position) {
+            *slot = state;
         }
-        if let Some(state) = scratch.results.get_mut(position) {
-            *state = DecisionState {
-                undetermined,
-                outcome: winner.map_or(decision.default, |(_, w)| w.outcome),
-                winner: match (undetermined, winner) {
-                    (false, Some((i, _))) => Some(index(i)),
-                    _ => None,
-                },
-            };
-        }
+    }
+
+    /// Records the reasons of an undetermined decision.
+    #[cold]
+    fn record_why(
+        &self,
+        position: usize,
+        decision: &DecisionPlan,
+        settled: Settled,
+        row: Row<'_>,
+        scratch: &mut Scratch,
+    ) {
+        let rank = settled
+            .winner
+            .and_then(|i| decision.rules.get(i))
+            .map(|w| w.rank);
+        self.collect_why(position, decision, rank, row, scratch);
     }
 
     /// Settles a decision without a table, rule by rule.
