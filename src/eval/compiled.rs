@@ -718,16 +718,19 @@ impl Row<'_> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     slots: Vec<Scalar>,
-    width: usize,
+    /// Slots a record takes in `slots`: the program's record width, and at
+    /// least one, so that records are whole chunks of `slots` even for a
+    /// program that reads no input.
+    stride: usize,
     len: usize,
 }
 
 impl Table {
     /// Appends a record made by the same program.
     pub fn push(&mut self, record: &Record) {
+        let end = (self.len + 1) * self.stride;
         self.slots.extend_from_slice(&record.slots);
-        self.slots
-            .resize((self.len + 1) * self.width, Scalar::Unknown);
+        self.slots.resize(end, Scalar::Unknown);
         self.len += 1;
     }
 
@@ -741,20 +744,16 @@ impl Table {
 
     /// Record number `i`, from 0.
     pub fn row(&self, i: usize) -> Option<Row<'_>> {
-        let start = i.checked_mul(self.width)?;
+        let start = i.checked_mul(self.stride)?;
         (i < self.len).then(|| Row {
-            slots: self.slots.get(start..start + self.width).unwrap_or(&[]),
+            slots: self.slots.get(start..start + self.stride).unwrap_or(&[]),
         })
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
-        // Whole chunks, without a bounds check per row; a program that
-        // reads no input has empty rows, which `chunks_exact` cannot give.
-        let empty = if self.width == 0 { self.len } else { 0 };
         self.slots
-            .chunks_exact(self.width.max(1))
+            .chunks_exact(self.stride.max(1))
             .map(|slots| Row { slots })
-            .chain(std::iter::repeat_n(Row { slots: &[] }, empty))
     }
 }
 
@@ -913,7 +912,7 @@ impl Program {
     pub fn table(&self) -> Table {
         Table {
             slots: Vec::new(),
-            width: self.slot_count,
+            stride: self.slot_count.max(1),
             len: 0,
         }
     }
