@@ -410,7 +410,10 @@ struct DecisionTable {
     /// compared with constants.
     bools: Vec<(u32, usize)>,
     knowns: Vec<(u32, usize)>,
-    compares: Vec<(u32, ConstCompare, usize)>,
+    /// Comparisons as `m < T` (`<`, `<=`, `>`, `>=`) and `m == T` (`==`,
+    /// `!=`), each with what it adds to the index.
+    below: Vec<TableCompare>,
+    equal: Vec<TableCompare>,
     /// Indexed by the tests' truths as base-3 digits (false 0, unknown 1,
     /// true 2): the decision's result, ready to be copied, so that deciding
     /// a record does not branch on how it came out.
@@ -606,7 +609,8 @@ impl DecisionTable {
         let mut table = DecisionTable {
             bools: Vec::new(),
             knowns: Vec::new(),
-            compares: Vec::new(),
+            below: Vec::new(),
+            equal: Vec::new(),
             entries,
         };
         let count = leaves.len();
@@ -616,7 +620,14 @@ impl DecisionTable {
             match leaf.test {
                 Test::IsTrue => table.bools.push((leaf.slot, weight)),
                 Test::Known => table.knowns.push((leaf.slot, weight)),
-                Test::Compare(compare) => table.compares.push((leaf.slot, *compare, weight)),
+                Test::Compare(compare) => {
+                    let kind = if compare.equal {
+                        &mut table.equal
+                    } else {
+                        &mut table.below
+                    };
+                    kind.push(TableCompare::new(leaf.slot, &compare, weight));
+                }
                 // `Formula::of` turns these into `not` of the tests above.
                 Test::IsFalse | Test::Missing => return None,
             }
@@ -639,24 +650,59 @@ impl DecisionTable {
                 2 * weight
             };
         }
-        for (slot, compare, weight) in &self.compares {
-            index += weight
-                * match row.get(*slot) {
-                    Scalar::Decimal(d) => {
-                        if compare.holds(d) {
-                            2
-                        } else {
-                            0
-                        }
-                    }
-                    _ => 1,
-                };
+        for compare in &self.below {
+            index += compare.add(row, |m, t| m < t);
+        }
+        for compare in &self.equal {
+            index += compare.add(row, |m, t| m == t);
         }
         self.entries.get(index).copied().unwrap_or(DecisionState {
             undetermined: true,
             outcome: 0,
             winner: None,
         })
+    }
+}
+
+/// A comparison in a [`DecisionTable`], with what it adds to the index
+/// when its integer test holds, when it does not, and when the number is
+/// unknown (a negated comparison swaps the first two).
+#[derive(Debug, Clone)]
+struct TableCompare {
+    slot: u32,
+    threshold: [i128; SCALES],
+    if_test: usize,
+    if_not: usize,
+    if_unknown: usize,
+}
+
+impl TableCompare {
+    fn new(slot: u32, compare: &ConstCompare, weight: usize) -> TableCompare {
+        let (if_test, if_not) = if compare.negate {
+            (0, 2 * weight)
+        } else {
+            (2 * weight, 0)
+        };
+        TableCompare {
+            slot,
+            threshold: compare.threshold,
+            if_test,
+            if_not,
+            if_unknown: weight,
+        }
+    }
+
+    /// What the record's number adds to the index under `test`.
+    #[inline(always)]
+    fn add(&self, row: Row<'_>, test: impl Fn(i128, i128) -> bool) -> usize {
+        match row.get(self.slot) {
+            Scalar::Decimal(d) => match self.threshold.get(d.scale() as usize) {
+                Some(&t) if test(d.mantissa(), t) => self.if_test,
+                Some(_) => self.if_not,
+                None => self.if_unknown,
+            },
+            _ => self.if_unknown,
+        }
     }
 }
 
