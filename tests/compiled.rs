@@ -117,6 +117,11 @@ fn leaf_atom() -> impl Strategy<Value = String> {
         Just("missing n".to_string()),
         Just("x < limit".to_string()),
         Just("1 < n <= 10".to_string()),
+        Just("k == red".to_string()),
+        Just("blue != k".to_string()),
+        Just("k in { green, blue }".to_string()),
+        Just("k not in { red, green }".to_string()),
+        Just("missing k".to_string()),
     ]
 }
 

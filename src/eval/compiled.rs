@@ -11,8 +11,8 @@
 //! nothing and looks up no names.
 //!
 //! A decision whose rules are `and` / `or` / `not` of at most eight distinct
-//! tests of single inputs (`fraud_registered`, `known bi`, `bi < 150`: the
-//! usual shape) becomes a [`DecisionTable`]: its outcome, winner and status
+//! tests of single inputs (`fraud_registered`, `known bi`, `bi < 150`,
+//! `kind in { a, b }`: the usual shape) becomes a [`DecisionTable`]: its outcome, winner and status
 //! are worked out at compile time for every combination of the tests'
 //! three truth values, so deciding a record is testing each input once and
 //! one look-up, with no branching on the rules.
@@ -274,6 +274,41 @@ enum Test {
     Known,
     Missing,
     Compare(Box<ConstCompare>),
+    /// The enum input is one of these values (`k == red`, `k in { a, b }`),
+    /// or with `negated`, none of them.
+    OneOf {
+        values: Box<[u32]>,
+        negated: bool,
+    },
+}
+
+/// The enum values of an `==`, `!=`, `in` or `not in` between an input and
+/// constants: the input, the values, whether negated.
+fn enum_test(node: &Node) -> Option<(&Node, Vec<u32>, bool)> {
+    let constant = |node: &Node| match node {
+        Node::Const(Scalar::Enum(value)) => Some(*value),
+        _ => None,
+    };
+    match node {
+        Node::Compare(op @ (CmpOp::Eq | CmpOp::Ne), operands) => {
+            let [a, b] = operands.as_ref();
+            let (input, value) = match (constant(a), constant(b)) {
+                (None, Some(value)) => (a, value),
+                (Some(value), None) => (b, value),
+                _ => return None,
+            };
+            Some((input, vec![value], *op == CmpOp::Ne))
+        }
+        Node::InSet {
+            value,
+            set,
+            negated,
+        } => {
+            let values = set.iter().map(constant).collect::<Option<Vec<u32>>>()?;
+            Some((value.as_ref(), values, *negated))
+        }
+        _ => None,
+    }
 }
 
 impl Leaf {
@@ -289,7 +324,18 @@ impl Leaf {
             Node::CompareConst(operand, compare) => {
                 (operand.as_ref(), Test::Compare(compare.clone()))
             }
-            _ => return None,
+            _ => {
+                let (input, mut values, negated) = enum_test(node)?;
+                values.sort_unstable();
+                values.dedup();
+                (
+                    input,
+                    Test::OneOf {
+                        values: values.into_boxed_slice(),
+                        negated,
+                    },
+                )
+            }
         };
         match input {
             Node::Input { slot, reason } => Some(Leaf {
@@ -311,6 +357,10 @@ impl Leaf {
             Test::Missing => bool_truth(value.is_unknown()),
             Test::Compare(compare) => match value {
                 Scalar::Decimal(d) => bool_truth(compare.holds(d)),
+                _ => Truth::Unknown,
+            },
+            Test::OneOf { values, negated } => match value {
+                Scalar::Enum(v) => bool_truth(values.contains(&v) != *negated),
                 _ => Truth::Unknown,
             },
         }
@@ -414,6 +464,8 @@ struct DecisionTable {
     /// `!=`), each with what it adds to the index.
     below: Vec<TableCompare>,
     equal: Vec<TableCompare>,
+    /// Enum inputs tested against a set of values.
+    one_ofs: Vec<(u32, Box<[u32]>, usize)>,
     /// Indexed by the tests' truths as base-3 digits (false 0, unknown 1,
     /// true 2): the decision's result, ready to be copied, so that deciding
     /// a record does not branch on how it came out.
@@ -447,9 +499,16 @@ impl Formula {
         }
         // `missing x` is `not known x`, `not b` is `not b`: one leaf each.
         fn leaf(leaves: &mut Vec<Leaf>, mut leaf: Leaf) -> Formula {
-            let negated = match leaf.test {
+            let negated = match &leaf.test {
                 Test::Missing => Some(Test::Known),
                 Test::IsFalse => Some(Test::IsTrue),
+                Test::OneOf {
+                    values,
+                    negated: true,
+                } => Some(Test::OneOf {
+                    values: values.clone(),
+                    negated: false,
+                }),
                 _ => None,
             };
             match negated {
@@ -522,7 +581,12 @@ impl Formula {
 /// Leaves with `known x` answered by another test of `x` where there is one
 /// (see [`Formula::KnownOf`]), the formulas renumbered to match.
 fn merge_known(leaves: Vec<Leaf>, formulas: &mut [Formula]) -> Vec<Leaf> {
-    let answers_known = |leaf: &Leaf| matches!(leaf.test, Test::IsTrue | Test::Compare(_));
+    let answers_known = |leaf: &Leaf| {
+        matches!(
+            leaf.test,
+            Test::IsTrue | Test::Compare(_) | Test::OneOf { .. }
+        )
+    };
     let mut kept: Vec<Leaf> = Vec::new();
     let mut to: Vec<Formula> = Vec::with_capacity(leaves.len());
     // First the leaves that stay, so that a `known` can point at them.
@@ -611,6 +675,7 @@ impl DecisionTable {
             knowns: Vec::new(),
             below: Vec::new(),
             equal: Vec::new(),
+            one_ofs: Vec::new(),
             entries,
         };
         let count = leaves.len();
@@ -628,8 +693,12 @@ impl DecisionTable {
                     };
                     kind.push(TableCompare::new(leaf.slot, &compare, weight));
                 }
+                Test::OneOf {
+                    values,
+                    negated: false,
+                } => table.one_ofs.push((leaf.slot, values, weight)),
                 // `Formula::of` turns these into `not` of the tests above.
-                Test::IsFalse | Test::Missing => return None,
+                Test::IsFalse | Test::Missing | Test::OneOf { negated: true, .. } => return None,
             }
         }
         Some(table)
@@ -655,6 +724,13 @@ impl DecisionTable {
         }
         for compare in &self.equal {
             index += compare.add(row, |m, t| m == t);
+        }
+        for (slot, values, weight) in &self.one_ofs {
+            index += match row.get(*slot) {
+                Scalar::Enum(v) if values.contains(&v) => 2 * weight,
+                Scalar::Enum(_) => 0,
+                _ => *weight,
+            };
         }
         self.entries.get(index).copied().unwrap_or(DecisionState {
             undetermined: true,
