@@ -308,6 +308,18 @@ impl<'p> Batch<'p> {
                 // Any text is a valid text, and the compiled program reads none.
                 continue;
             }
+            // An enum value goes into the record as its index, without the
+            // `String` a `Value` would take; anything else (a missing cell,
+            // a misspelled value) is read below.
+            if let (Some(program), Some((record, _)), Type::Enum { values }) =
+                (&self.program, worker.compiled.as_mut(), ty)
+            {
+                let text = trim(cell);
+                if values.iter().any(|v| v == text) {
+                    program.set_enum(record, input, year, text);
+                    continue;
+                }
+            }
             let value = match parse_cell(ty, cell) {
                 Ok(value) => value,
                 Err(message) => {

@@ -1137,6 +1137,26 @@ impl Program {
         }
     }
 
+    /// Sets enum input number `input` (of series input `input`, year
+    /// `year`) to the value named `name`, as [`Program::set_input`] with a
+    /// `Value::Enum` but without one.
+    pub fn set_enum(&self, record: &mut Record, input: usize, year: Option<i32>, name: &str) {
+        let scalar = self.enum_index(name).map_or(Scalar::Unknown, Scalar::Enum);
+        let slot = match (self.inputs.get(input), year) {
+            (Some(InputSlot::Scalar(slot)), None) => Some(*slot),
+            (Some(InputSlot::Series { present, years }), Some(year)) => {
+                if let Some(p) = record.slots.get_mut(at(*present)) {
+                    *p = Scalar::Bool(true);
+                }
+                years.iter().find(|(y, _)| *y == year).map(|(_, s)| *s)
+            }
+            _ => None,
+        };
+        if let Some(s) = slot.and_then(|slot| record.slots.get_mut(at(slot))) {
+            *s = scalar;
+        }
+    }
+
     /// Clears `record` and loads one provider's facts into it.
     pub fn load_facts(&self, record: &mut Record, facts: &Facts) {
         self.clear(record);
