@@ -1314,27 +1314,8 @@ impl Program {
         match node {
             Node::Input { slot, .. } => row.get(*slot).truth(),
             Node::Const(value) => value.truth(),
-            Node::Logic(LogicOp::And, operands) => {
-                let mut truth = Truth::True;
-                for operand in operands.iter() {
-                    match self.truth(operand, row, scratch) {
-                        Truth::False => return Truth::False,
-                        Truth::Unknown => truth = Truth::Unknown,
-                        Truth::True => {}
-                    }
-                }
-                truth
-            }
-            Node::Logic(LogicOp::Or, operands) => {
-                let mut truth = Truth::False;
-                for operand in operands.iter() {
-                    match self.truth(operand, row, scratch) {
-                        Truth::True => return Truth::True,
-                        Truth::Unknown => truth = Truth::Unknown,
-                        Truth::False => {}
-                    }
-                }
-                truth
+            Node::Logic(op, operands) => {
+                kleene(*op, operands.iter().map(|o| self.truth(o, row, scratch)))
             }
             Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
             Node::Not(operand) => self.truth(operand, row, scratch).negate(),
@@ -1606,13 +1587,20 @@ impl Program {
 /// `and` / `or` of leaves, stopping at the first operand that settles it.
 #[inline(always)]
 fn leaves_truth(op: LogicOp, leaves: &[Leaf], row: Row<'_>) -> Truth {
+    kleene(op, leaves.iter().map(|leaf| leaf.truth(row)))
+}
+
+/// Kleene's `and` / `or` of `truths`, taken no further than the first that
+/// settles it (`false` for `and`, `true` for `or`): after it no operand can
+/// change the result.
+#[inline(always)]
+fn kleene(op: LogicOp, truths: impl Iterator<Item = Truth>) -> Truth {
     let (settles, otherwise) = match op {
         LogicOp::And => (Truth::False, Truth::True),
         LogicOp::Or => (Truth::True, Truth::False),
     };
     let mut truth = otherwise;
-    for leaf in leaves {
-        let t = leaf.truth(row);
+    for t in truths {
         if t == settles {
             return t;
         }
@@ -1702,14 +1690,7 @@ fn compare(op: CmpOp, l: Scalar, r: Scalar) -> Result<Scalar, Undefined> {
         _ => None,
     };
     let ordering = ordering.ok_or(Undefined::NotComparable)?;
-    Ok(Scalar::Bool(match op {
-        CmpOp::Eq => ordering == Ordering::Equal,
-        CmpOp::Ne => ordering != Ordering::Equal,
-        CmpOp::Lt => ordering == Ordering::Less,
-        CmpOp::Le => ordering != Ordering::Greater,
-        CmpOp::Gt => ordering == Ordering::Greater,
-        CmpOp::Ge => ordering != Ordering::Less,
-    }))
+    Ok(Scalar::Bool(op.holds(ordering)))
 }
 
 /// The value of a year expression that depends on nothing but the policy.

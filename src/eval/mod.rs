@@ -830,15 +830,7 @@ fn compare(op: CmpOp, l: Evaluated, r: Evaluated) -> Evaluated {
     let Some(ordering) = ordering else {
         return Evaluated::unknown(Reason::Undefined("these values cannot be compared".into()));
     };
-    let result = match op {
-        CmpOp::Eq => ordering == Ordering::Equal,
-        CmpOp::Ne => ordering != Ordering::Equal,
-        CmpOp::Lt => ordering == Ordering::Less,
-        CmpOp::Le => ordering != Ordering::Greater,
-        CmpOp::Gt => ordering == Ordering::Greater,
-        CmpOp::Ge => ordering != Ordering::Less,
-    };
-    Evaluated::known(Value::Bool(result))
+    Evaluated::known(Value::Bool(op.holds(ordering)))
 }
 
 /// `value in members`, as a Kleene `or` of equalities.
