@@ -32,6 +32,7 @@ pub mod fmt;
 pub mod import;
 pub mod ir;
 pub mod load;
+pub mod number;
 pub mod schema;
 pub mod source;
 pub mod suggest;

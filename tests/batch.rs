@@ -179,7 +179,10 @@ fn jsonl_in_with_report_mode() {
     assert_eq!(rows[3][0], "j3");
     assert_eq!(rows[3][2], "error");
     assert!(
-        rows[3].last().unwrap().starts_with("row 3, column `bi`:"),
+        rows[3]
+            .last()
+            .unwrap()
+            .starts_with("error[E0502] row 3 (line 4), column `bi`:"),
         "{:?}",
         rows[3]
     );
@@ -220,7 +223,7 @@ fn a_malformed_row_in_each_error_mode() {
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("error: row 2, column `patients`: `abc` is not a count"),
+            .contains("error[E0502] row 2 (line 3), column `patients`: `abc` is not a count; help: write a whole number"),
         "{}",
         run.stderr
     );
@@ -238,13 +241,13 @@ fn a_malformed_row_in_each_error_mode() {
         .collect();
     assert_eq!(ids, ["b1", "b3", "b5"]);
     assert!(
-        run.stderr.contains("row 2, column `patients`"),
+        run.stderr.contains("row 2 (line 3), column `patients`"),
         "{}",
         run.stderr
     );
     assert!(
         run.stderr
-            .contains("row 4, column `kvk_registered`: `yes` is not `true` or `false`"),
+            .contains("row 4 (line 5), column `kvk_registered`: `yes` is not `true` or `false`"),
         "{}",
         run.stderr
     );
@@ -259,7 +262,7 @@ fn a_malformed_row_in_each_error_mode() {
     assert_eq!(rows[2][2], "error");
     assert_eq!(
         rows[2].last().unwrap(),
-        "row 2, column `patients`: `abc` is not a count"
+        "error[E0502] row 2 (line 3), column `patients`: `abc` is not a count; help: write a whole number"
     );
     assert_eq!(rows[4][2], "error");
     assert_eq!(rows[1].last().unwrap(), "");
@@ -279,10 +282,9 @@ fn bad_enum_values_and_dates_name_row_and_column() {
     assert_eq!(run.code, 1);
     let rows = csv_rows(&run.stdout);
     assert!(
-        rows[1]
-            .last()
-            .unwrap()
-            .starts_with("row 1, column `kind`: `fysioterapie` is not one of")
+        rows[1].last().unwrap().starts_with(
+            "error[E0505] row 1 (line 2), column `kind`: `fysioterapie` is not one of"
+        )
     );
     assert!(
         rows[1]
@@ -290,12 +292,9 @@ fn bad_enum_values_and_dates_name_row_and_column() {
             .unwrap()
             .contains("did you mean `fysiotherapie`?")
     );
-    assert!(
-        rows[2]
-            .last()
-            .unwrap()
-            .starts_with("row 2, column `applied_on`: `2024-02-30` is not a date")
-    );
+    assert!(rows[2].last().unwrap().starts_with(
+        "error[E0504] row 2 (line 3), column `applied_on`: `2024-02-30` is not a date"
+    ));
 }
 
 #[test]
@@ -571,7 +570,7 @@ fn a_json_array_is_read_element_by_element() {
         rows[3]
             .last()
             .unwrap()
-            .starts_with("row 3: the facts must be a JSON object")
+            .starts_with("error[E0501] row 3 (line 4): the facts must be a JSON object")
     );
     assert_eq!(rows[4][4], "kvk_registered");
     assert_eq!(counts(&run), (4, 4, 0));
@@ -602,11 +601,11 @@ fn short_rows_decimal_commas_crlf_and_a_bom() {
     assert_eq!(rows[1][0..4], ["x1", "contract", "decided", "low_bi"]);
     assert_eq!(
         rows[2].last().unwrap(),
-        "row 2: has 3 fields, the header has 6"
+        "error[E0512] row 2 (line 3): the row has 3 fields, the header has 6; help: give every row one field per column of the header; quote a field that holds the delimiter"
     );
     assert_eq!(
         rows[3].last().unwrap(),
-        "row 3, column `bi`: `1,5` is not a number"
+        "error[E0510] row 3 (line 4), column `bi`: `1,5` uses `,` in a number: `.` is the decimal point; help: write `1.5`: `.` is the decimal point, and thousands are not separated (or with `_`)"
     );
     assert_eq!(counts(&run), (3, 3, 0));
 }
@@ -615,10 +614,10 @@ fn short_rows_decimal_commas_crlf_and_a_bom() {
 fn strict_reports_columns_and_keys_that_are_not_inputs() {
     let csv = "id,bi@2023,bi@2024,kind,colour\ns1,120,130,fysiotherapie,red\n";
     let run = regel_with_stdin(&["eval", SERIES, "--data", "-", "--strict"], Some(csv));
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 1);
     assert!(
         run.stderr
-            .contains("the column `colour` is not an input of policy `batch_series`"),
+            .contains("error[W0005]: a column is not an input of policy `batch_series` and is ignored: `colour`"),
         "{}",
         run.stderr
     );
@@ -644,6 +643,265 @@ fn strict_reports_columns_and_keys_that_are_not_inputs() {
     let rows = csv_rows(&run.stdout);
     assert_eq!(
         rows[1].last().unwrap(),
-        "row 1, column `colour`: `colour` is not an input of this policy"
+        "error[E0507] row 1 (line 1), column `colour`: `colour` is not an input of this policy"
     );
+}
+
+/// A stray quote in 1% of 100,000 rows: every data line is read, each bad
+/// row is reported at its own row and line, and every good row is decided.
+#[test]
+fn stray_quotes_never_swallow_the_rows_after_them() {
+    let rows = 100_000;
+    let mut data = String::from("id,bi,patients,revenue_eur,kvk_registered,fraud_registered\n");
+    let mut bad = Vec::new();
+    for i in 1..=rows {
+        if i % 100 == 37 {
+            data.push_str(&format!("q{i},\"120,40,1000,true,false\n"));
+            bad.push(i);
+        } else {
+            data.push_str(&format!("q{i},{},40,1000,true,false\n", 100 + i % 100));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("regel-stray-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("stray.csv");
+    std::fs::write(&path, &data).unwrap();
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        path.to_str().unwrap(),
+        "--on-error",
+        "report",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(run.code, 1);
+    assert_eq!(counts(&run), (rows, rows, 0));
+    let out = csv_rows(&run.stdout);
+    assert_eq!(out.len() as u64, rows + 1);
+    let errors: Vec<(String, String)> = out
+        .iter()
+        .skip(1)
+        .filter(|r| r[2] == "error")
+        .map(|r| (r[0].clone(), r.last().unwrap().clone()))
+        .collect();
+    assert_eq!(errors.len(), bad.len());
+    for ((id, message), row) in errors.iter().zip(&bad) {
+        assert_eq!(id, &format!("q{row}"));
+        assert_eq!(
+            message,
+            &format!(
+                "error[E0512] row {row} (line {}), column `bi`: a quoted field is not closed on its line; help: close the quote (`\"120\"`), or double a quote inside the field (`\"\"`); a field cannot run over more lines",
+                row + 1
+            )
+        );
+    }
+    // Good rows keep their own ids and are decided.
+    assert!(
+        out.iter()
+            .skip(1)
+            .all(|r| r[2] == "error" || r[2] == "decided")
+    );
+}
+
+#[test]
+fn header_problems_come_once_before_any_row() {
+    let csv = "id,bi,patinets,revenue_eur,kvk_registered,fraud_registered\n\
+               h1,120,40,1000,true,false\nh2,130,40,1000,true,false\n";
+    let run = regel_with_stdin(&["eval", BENCH, "--data", "-"], Some(csv));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("warning[W0004]").count(), 1);
+    assert_eq!(run.stderr.matches("warning[W0005]").count(), 1);
+    assert!(
+        run.stderr.contains("did you mean `patients`?"),
+        "{}",
+        run.stderr
+    );
+    // Under --strict they stop the run before any row.
+    let run = regel_with_stdin(&["eval", BENCH, "--data", "-", "--strict"], Some(csv));
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("no row read"), "{}", run.stderr);
+    // A `;`-separated file: one error for the header, and the fix.
+    let semicolons = csv.replace(',', ";");
+    let run = regel_with_stdin(&["eval", BENCH, "--data", "-"], Some(&semicolons));
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr.matches("error[E0514]").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--delimiter ';'"), "{}", run.stderr);
+    let fixed = semicolons.replace("patinets", "patients");
+    let run = regel_with_stdin(
+        &["eval", BENCH, "--data", "-", "--delimiter", ";"],
+        Some(&fixed),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(counts(&run), (2, 2, 0));
+}
+
+#[test]
+fn duplicate_ids_are_a_warning_with_both_rows() {
+    let csv = "id,bi,patients,revenue_eur,kvk_registered,fraud_registered\n\
+               d1,120,40,1000,true,false\nd2,130,40,1000,true,false\nd1,120,40,1000,true,false\n";
+    let run = regel_with_stdin(&["eval", BENCH, "--data", "-"], Some(csv));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning[W0006]: row 1 and row 3 have the same id"),
+        "{}",
+        run.stderr
+    );
+    let jsonl = "{\"id\": \"j\", \"bi\": 1}\n{\"id\": \"k\"}\n{\"id\": \"j\"}\n";
+    let run = regel_with_stdin(
+        &["eval", BENCH, "--data", "-", "--input-format", "jsonl"],
+        Some(jsonl),
+    );
+    assert!(
+        run.stderr.contains("row 1 and row 3 have the same id"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn misread_values_are_errors_on_every_path() {
+    // Dutch money, too many digits, a key given twice, a BOM, bad UTF-8.
+    let csv = "\u{feff}id,bi,patients,revenue_eur,kvk_registered,fraud_registered\n\
+               m1,120,40,100.000,true,false\n\
+               m2,149.99999999999999999999999999999,40,1000,true,false\n\
+               m3,120,40,1000,true,false\n";
+    let run = regel_with_stdin(
+        &["eval", BENCH, "--data", "-", "--on-error", "report"],
+        Some(csv),
+    );
+    let rows = csv_rows(&run.stdout);
+    assert!(
+        rows[1]
+            .last()
+            .unwrap()
+            .starts_with("error[E0510] row 1 (line 2), column `revenue_eur`")
+    );
+    assert!(
+        rows[2]
+            .last()
+            .unwrap()
+            .starts_with("error[E0509] row 2 (line 3), column `bi`")
+    );
+    assert_eq!(rows[3][0..4], ["m3", "contract", "decided", "low_bi"]);
+    let jsonl = "\u{feff}{\"id\": \"a\", \"bi\": 120, \"patients\": 40, \"kvk_registered\": true, \"fraud_registered\": false}\n\
+                 {\"id\": \"b\", \"bi\": 120, \"bi\": 170}\n\
+                 {\"id\": \"c\", \"revenue_eur\": \"100.000\"}\n\
+                 {\"id\": \"d\", \"bi\": 149.99999999999999999999999999999}\n";
+    let run = regel_with_stdin(
+        &[
+            "eval",
+            BENCH,
+            "--data",
+            "-",
+            "--input-format",
+            "jsonl",
+            "--on-error",
+            "report",
+        ],
+        Some(jsonl),
+    );
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows[1][0..4], ["a", "contract", "decided", "low_bi"]);
+    assert!(
+        rows[2]
+            .last()
+            .unwrap()
+            .starts_with("error[E0511] row 2 (line 2), column `bi`"),
+        "{:?}",
+        rows[2]
+    );
+    assert!(
+        rows[3]
+            .last()
+            .unwrap()
+            .starts_with("error[E0510] row 3 (line 3), column `revenue_eur`"),
+        "{:?}",
+        rows[3]
+    );
+    assert!(
+        rows[4]
+            .last()
+            .unwrap()
+            .starts_with("error[E0509] row 4 (line 4), column `bi`"),
+        "{:?}",
+        rows[4]
+    );
+    assert_eq!(counts(&run), (4, 4, 0));
+    // The same facts through --facts.
+    let run = regel_with_stdin(
+        &["eval", BENCH, "--facts", "-"],
+        Some("\u{feff}{\"bi\": 120, \"bi\": 170}"),
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error[E0511]"), "{}", run.stderr);
+}
+
+#[test]
+fn invalid_utf8_names_its_column() {
+    let mut data = b"id,bi,patients,revenue_eur,kvk_registered,fraud_registered\nu1,120,40,10\xe400,true,false\n".to_vec();
+    data.extend_from_slice(b"u2,120,40,1000,true,false\n");
+    let dir = std::env::temp_dir().join(format!("regel-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.csv");
+    std::fs::write(&path, &data).unwrap();
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        path.to_str().unwrap(),
+        "--on-error",
+        "report",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    let rows = csv_rows(&run.stdout);
+    assert!(
+        rows[1]
+            .last()
+            .unwrap()
+            .starts_with("error[E0513] row 1 (line 2), column `revenue_eur`"),
+        "{:?}",
+        rows[1]
+    );
+    assert_eq!(rows[2][0..4], ["u2", "contract", "decided", "low_bi"]);
+}
+
+#[test]
+fn an_error_inside_a_json_array_is_placed_in_the_file() {
+    let json = "[\n  {\"id\": \"a\", \"bi\": 120},\n  {\"id\": \"b\",\n   \"bi\": 12x}\n,{\"id\": \"c\"}]\n";
+    let run = regel_with_stdin(
+        &[
+            "eval",
+            BENCH,
+            "--data",
+            "-",
+            "--input-format",
+            "json",
+            "--on-error",
+            "report",
+        ],
+        Some(json),
+    );
+    assert_eq!(run.code, 1);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows.len(), 3, "{:?}", rows);
+    let message = rows[2].last().unwrap();
+    assert!(
+        message.starts_with(
+            "error[E0501] row 2 (line 3): row 2 is not valid JSON at line 4, column 12"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("the rest of the array cannot be read"),
+        "{message}"
+    );
+    assert_eq!(counts(&run), (2, 2, 0));
 }

@@ -511,7 +511,7 @@ fn eval_facts_with_wrong_types() {
             .any(|(c, p)| c == code && p == path);
         assert!(found, "no {code} at {path}:\n{}", run.stderr);
     }
-    assert!(run.stderr.contains("negative (-3)"));
+    assert!(run.stderr.contains("`-3` is a count but is negative"));
     assert!(run.stderr.contains("`2023-02-30`"));
     assert!(
         run.stderr

@@ -351,7 +351,14 @@ fn long_durations_are_left_to_the_reference() {
     let batch = regel::batch::Batch::new(&policy);
     assert!(batch.fallback().is_some());
     let mut worker = batch.worker();
-    let decided = batch.eval_json(&mut worker, 1, &facts, "id").unwrap();
+    let decided = batch
+        .eval_json(
+            &mut worker,
+            regel::batch::Place { row: 1, line: None },
+            &facts,
+            "id",
+        )
+        .unwrap();
     let (loaded, _) = eval::facts::load(&policy.inputs, &facts, false);
     let reference = eval::evaluate(&policy, &loaded);
     assert_eq!(
@@ -410,14 +417,15 @@ proptest! {
         let mut worker = batch.worker();
         for (i, facts) in rows.iter().enumerate() {
             let (header, cells, normalized) = csv_cells(facts);
-            let columns = batch.csv_columns(&header, "id").unwrap();
+            let columns = batch.csv_header(&header, "id", b',').unwrap().columns;
+            let place = regel::batch::Place { row: i as u64 + 1, line: None };
             let decided = batch
-                .eval_csv(&mut worker, &columns, i as u64 + 1, cells.iter().map(String::as_str))
+                .eval_csv(&mut worker, &columns, place, cells.iter().map(String::as_bytes))
                 .unwrap()
                 .decisions
                 .to_vec();
             // JSON rows (any series form) decide like the reference too.
-            let from_json = batch.eval_json(&mut worker, i as u64 + 1, facts, "id").unwrap().decisions.to_vec();
+            let from_json = batch.eval_json(&mut worker, place, facts, "id").unwrap().decisions.to_vec();
             let (original, _) = eval::facts::load(&policy.inputs, facts, false);
             let expected_json = eval::evaluate(policy, &original);
             for (row, expected) in from_json.iter().zip(&expected_json.decisions) {

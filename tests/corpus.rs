@@ -47,8 +47,8 @@ use regel::source::{FileId, SourceMap};
 /// (and add a corpus file) as soon as something emits it; the
 /// `every_code_is_produced_and_documented` test fails until then.
 const NOT_PRODUCED_YET: &[Code] = &[
-    // Over-deep facts JSON is rejected by `regel eval` while parsing, before
-    // the facts loader runs (tested in tests/robustness.rs).
+    // Over-deep facts JSON is rejected while parsing, before the facts
+    // loader runs (tested in tests/robustness.rs and eval::json).
     Code::E0508,
 ];
 
@@ -87,7 +87,10 @@ fn display_name(path: &Path) -> String {
 }
 
 fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    // Data files may hold bytes that are not UTF-8 on purpose (E0513).
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 fn code_named(name: &str) -> Option<Code> {
@@ -362,6 +365,125 @@ fn data_location(diagnostic: &Diagnostic) -> String {
     }
 }
 
+/// Reads a fact file as `regel eval --facts` does: strict JSON, then the facts.
+fn read_facts(
+    policy: &ir::Policy,
+    text: &str,
+    strict: bool,
+) -> (regel::eval::Facts, Vec<Diagnostic>) {
+    match regel::eval::json::parse(text) {
+        Ok(json) => regel::eval::facts::load(&policy.inputs, &json, strict),
+        Err(problem) => (regel::eval::Facts::new(), vec![problem]),
+    }
+}
+
+/// The policy the CSV files in `data/` are read against.
+fn data_policy() -> ir::Policy {
+    let compiled = compile_file(&corpus_dir().join("data/policy.regel"));
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "data/policy.regel must check cleanly"
+    );
+    compiled.policy.unwrap()
+}
+
+/// Reads a CSV data file as `regel eval --data` does (one row a line, the
+/// header first), with every problem of the file and its rows.
+fn read_csv(policy: &ir::Policy, bytes: &[u8]) -> Vec<Diagnostic> {
+    use regel::batch::{Batch, CsvLine, IdHash, Ids, Place};
+    let batch = Batch::new(policy);
+    let mut worker = batch.worker();
+    let mut splitter = CsvLine::new(b',');
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut lines = text
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Vec::new();
+    };
+    splitter.split(header).unwrap();
+    let names: Vec<String> = splitter
+        .fields()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let columns = match batch.csv_header(&names, "id", b',') {
+        Ok(header) => header,
+        Err(problems) => return problems,
+    };
+    let mut problems = columns.warnings.clone();
+    let mut ids = Ids::new();
+    for (row, (index, line)) in lines.enumerate() {
+        let place = Place {
+            row: row as u64 + 1,
+            line: Some(index as u64 + 1),
+        };
+        if let Err(problem) = splitter.split(line) {
+            problems.extend(place.all(vec![problem.diagnostic(Some(&columns.columns))]));
+            continue;
+        }
+        if let Some(id) = columns.columns.id().and_then(|i| splitter.fields().nth(i)) {
+            ids.add(IdHash::of(&String::from_utf8_lossy(id)), place.row);
+        }
+        if let Err(row_problems) =
+            batch.eval_csv(&mut worker, &columns.columns, place, splitter.fields())
+        {
+            problems.extend(row_problems);
+        }
+    }
+    problems.extend(ids.finish());
+    problems
+}
+
+fn data_place(d: &Diagnostic) -> String {
+    let mut out = d.code.to_string();
+    if let Some(row) = d.row {
+        out.push_str(&format!(" at row {}", row.row));
+    }
+    if let Some(path) = &d.path {
+        out.push_str(&format!(" column {path}"));
+    }
+    out
+}
+
+/// CSV data files: each `.csv` in `data/` is read against `data/policy.regel`
+/// and must produce exactly the problems its `.expect` file lists
+/// (`E0512 at row 2 column bi`, one a line).
+#[test]
+fn data_files() {
+    let policy = data_policy();
+    let mut problems = Vec::new();
+    insta::glob!("corpus/data/*.csv", |path| {
+        let name = file_name(path);
+        let diagnostics = read_csv(&policy, &std::fs::read(path).unwrap());
+        let expected = sorted(
+            read(&path.with_extension("expect"))
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect(),
+        );
+        let actual = sorted(diagnostics.iter().map(data_place).collect());
+        if expected != actual {
+            problems.push(format!(
+                "{name}:\n  expected {expected:?}\n  actual   {actual:?}"
+            ));
+        }
+        let empty = SourceMap::new();
+        let shown: String = diagnostics
+            .iter()
+            .map(|d| render(d, &empty, false))
+            .collect();
+        insta::assert_snapshot!(format!(
+            "----- DATA -----\n{}\n----- DIAGNOSTICS -----\n{shown}",
+            read(path)
+        ));
+    });
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn facts() {
     let (compiled, policy) = facts_policy();
@@ -370,10 +492,7 @@ fn facts() {
         let name = file_name(path);
         let text = read(path);
         let expectation = facts_expectation(path);
-        let json: serde_json::Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not valid JSON: {e}"));
-        let (facts, diagnostics) =
-            regel::eval::facts::load(&policy.inputs, &json, expectation.strict);
+        let (facts, diagnostics) = read_facts(&policy, &text, expectation.strict);
         let expected = sorted(expectation.problems.clone());
         let actual = sorted(diagnostics.iter().map(data_location).collect());
         if expected != actual {
@@ -468,9 +587,14 @@ fn produced_codes() -> BTreeMap<Code, Vec<String>> {
     }
     let (_, policy) = facts_policy();
     for path in files_in("facts", "json") {
-        let json: serde_json::Value = serde_json::from_str(&read(&path)).unwrap();
         let strict = facts_expectation(&path).strict;
-        for d in regel::eval::facts::load(&policy.inputs, &json, strict).1 {
+        for d in read_facts(&policy, &read(&path), strict).1 {
+            note(d.code, display_name(&path));
+        }
+    }
+    let data_policy = data_policy();
+    for path in files_in("data", "csv") {
+        for d in read_csv(&data_policy, &std::fs::read(&path).unwrap()) {
             note(d.code, display_name(&path));
         }
     }

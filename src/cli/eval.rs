@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use regel::diagnostics::{Code, Diagnostic, render};
+use regel::diagnostics::render;
 use regel::eval::{self, DecisionResult, FiredRule, Status};
 
 use super::batch::{self, DataFormat, OnError, OutFormat};
@@ -37,6 +37,9 @@ pub struct Args {
     /// With --data: what a bad row does
     #[arg(long, value_enum, default_value_t, requires = "data")]
     on_error: OnError,
+    /// With --data: the CSV field delimiter (`;`, `tab`, ...)
+    #[arg(long, default_value = ",", requires = "data", value_parser = parse_delimiter)]
+    delimiter: u8,
     /// Report facts the policy does not read (they are ignored otherwise);
     /// with --data: CSV columns or JSON keys that are not inputs
     #[arg(long)]
@@ -51,6 +54,21 @@ pub struct Args {
     /// or jsonl
     #[arg(long, value_enum)]
     format: Option<EvalFormat>,
+}
+
+/// A delimiter: one ASCII character, or `tab`.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match text.as_bytes() {
+            [b] if b.is_ascii() && !b.is_ascii_alphanumeric() && *b != b'"' && *b != b'\n' => {
+                Ok(*b)
+            }
+            _ => Err(format!(
+                "`{text}` is not a delimiter: give one character such as `;` or `|`, or `tab`"
+            )),
+        },
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -223,6 +241,7 @@ pub fn run(args: &Args) -> Exit {
                     jobs: args.jobs,
                     on_error: args.on_error,
                     strict: args.strict,
+                    delimiter: args.delimiter,
                     explain: args.explain.then_some(&loaded.sources),
                 },
             );
@@ -241,28 +260,18 @@ pub fn run(args: &Args) -> Exit {
             Err(e) => return usage_error(&format!("cannot read `{}`: {e}", facts_path.display())),
         }
     };
-    let json: serde_json::Value = match serde_json::from_str(&facts_text) {
+    let json = match eval::json::parse(&facts_text) {
         Ok(json) => json,
-        Err(e) => {
-            let diagnostic = if e.to_string().contains("recursion limit") {
-                Diagnostic::new(
-                    Code::E0508,
-                    format!(
-                        "`{}` nests deeper than the reader allows",
-                        facts_path.display()
-                    ),
-                )
-                .with_note(e.to_string())
-                .with_help("facts are flat records: inputs, yearly series and lists of records")
-            } else {
-                Diagnostic::new(
-                    Code::E0501,
-                    format!("`{}` is not valid JSON: {e}", facts_path.display()),
-                )
+        Err(problem) => {
+            let file = facts_path.display();
+            let message = match problem.message.strip_prefix("not valid JSON") {
+                Some(rest) => format!("`{file}` is not valid JSON{rest}"),
+                None => format!("`{file}`: {}", problem.message),
             };
+            let problem = regel::diagnostics::Diagnostic { message, ..problem };
             eprint!(
                 "{}",
-                render::render(&diagnostic, &loaded.sources, stderr_color())
+                render::render(&problem, &loaded.sources, stderr_color())
             );
             return Exit::Errors;
         }

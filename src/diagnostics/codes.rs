@@ -89,6 +89,12 @@ codes! {
     E0506 => Error, "bad year in a yearly series";
     E0507 => Error, "fact not read by the policy";
     E0508 => Error, "facts nested too deeply";
+    E0509 => Error, "number with more digits than it can hold exactly";
+    E0510 => Error, "number written with a thousands separator or decimal comma";
+    E0511 => Error, "key given twice in a JSON object";
+    E0512 => Error, "malformed data row";
+    E0513 => Error, "data is not valid UTF-8";
+    E0514 => Error, "data header does not fit the policy";
     // Tests
     E0701 => Error, "a test's expectation does not hold";
     // Importing regel-ir/1
@@ -100,6 +106,9 @@ codes! {
     W0001 => Warning, "a `tbd` value is used";
     W0002 => Warning, "input without a description";
     W0003 => Warning, "a rule that can be unknown blocks a rule written for a missing fact";
+    W0004 => Warning, "an input the policy reads has no column in the data";
+    W0005 => Warning, "a data column is not an input of the policy";
+    W0006 => Warning, "a provider id appears in more than one row";
 }
 
 impl std::fmt::Display for Code {

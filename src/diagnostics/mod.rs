@@ -47,8 +47,20 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     pub help: Option<String>,
     pub notes: Vec<String>,
-    /// For data errors: the key path in the facts document.
+    /// For data errors: the key path in the facts document, or the CSV
+    /// column.
     pub path: Option<String>,
+    /// For problems in a data file of many rows: which row, and on which
+    /// line of the file it starts.
+    pub row: Option<DataRow>,
+}
+
+/// Where a row of a data file is: its number (the first data row is 1) and
+/// the line of the file it starts on, when the format has lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataRow {
+    pub row: u64,
+    pub line: Option<u64>,
 }
 
 impl Diagnostic {
@@ -63,6 +75,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             path: None,
+            row: None,
         }
     }
 
@@ -94,6 +107,11 @@ impl Diagnostic {
 
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
+        self
+    }
+
+    pub fn in_row(mut self, row: u64, line: Option<u64>) -> Self {
+        self.row = Some(DataRow { row, line });
         self
     }
 

@@ -120,14 +120,51 @@ fn strip_ansi(text: &str) -> String {
 
 fn render_without_source(diagnostic: &Diagnostic, header: &str) -> String {
     let mut out = format!("{header}: {}\n", diagnostic.message);
-    if let Some(path) = &diagnostic.path {
-        out.push_str(&format!("  at: {path}\n"));
+    if let Some(place) = data_place(diagnostic) {
+        out.push_str(&format!("  at: {place}\n"));
     }
     if let Some(help) = &diagnostic.help {
         out.push_str(&format!("  help: {help}\n"));
     }
     for note in &diagnostic.notes {
         out.push_str(&format!("  note: {note}\n"));
+    }
+    out
+}
+
+/// Where in the data a problem is: `row 3 (line 4), column `bi``, or the key
+/// path alone for one provider's facts.
+fn data_place(diagnostic: &Diagnostic) -> Option<String> {
+    let row = diagnostic.row.map(|r| match r.line {
+        Some(line) => format!("row {} (line {line})", r.row),
+        None => format!("row {}", r.row),
+    });
+    match (row, &diagnostic.path) {
+        (Some(row), Some(path)) => Some(format!("{row}, column `{path}`")),
+        (Some(row), None) => Some(row),
+        (None, Some(path)) => Some(path.clone()),
+        (None, None) => None,
+    }
+}
+
+/// A data problem on one line, for a row's `error` cell and for the stream
+/// of row errors on stderr:
+/// `error[E0502] row 2 (line 3), column `patients`: `abc` is not a count; help: write a whole number`.
+pub fn one_line(diagnostic: &Diagnostic) -> String {
+    let mut out = format!(
+        "{}[{}]",
+        diagnostic.severity.as_str(),
+        diagnostic.code.as_str()
+    );
+    if let Some(place) = data_place(diagnostic) {
+        out.push(' ');
+        out.push_str(&place);
+    }
+    out.push_str(": ");
+    out.push_str(&diagnostic.message);
+    if let Some(help) = &diagnostic.help {
+        out.push_str("; help: ");
+        out.push_str(help);
     }
     out
 }
@@ -146,6 +183,9 @@ pub struct JsonDiagnostic {
     pub help: Option<String>,
     pub notes: Vec<String>,
     pub path: Option<String>,
+    /// For a row of a data file: its number, from 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,5 +215,6 @@ pub fn to_json(diagnostic: &Diagnostic, sources: &SourceMap) -> JsonDiagnostic {
         help: diagnostic.help.clone(),
         notes: diagnostic.notes.clone(),
         path: diagnostic.path.clone(),
+        row: diagnostic.row.map(|r| r.row),
     }
 }

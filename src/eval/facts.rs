@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 use super::value::Value;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{self, Type};
+use crate::number::NumberProblem;
 use crate::suggest::did_you_mean;
 
 /// Input values by input name. Inputs absent from the data are `Unknown`.
@@ -107,29 +108,9 @@ impl Reader {
                 Json::Bool(b) => Value::Bool(*b),
                 _ => self.wrong(path, ty, json, Some("write `true` or `false`")),
             },
-            Type::Count => self.count(json, path),
-            Type::Number | Type::Money => match decimal(json) {
-                Some(Ok(d)) => Value::Decimal(d),
-                Some(Err(())) => self.out_of_range(path),
-                None => self.wrong(path, ty, json, Some("write a number like 1500.50")),
-            },
-            Type::Percent => self.percent(json, path),
-            Type::Year => match decimal(json) {
-                Some(Ok(d))
-                    if d.fract().is_zero() && d >= Decimal::ONE && d <= Decimal::from(9999) =>
-                {
-                    Value::Decimal(d)
-                }
-                Some(_) => {
-                    self.problems.push(
-                        Diagnostic::new(Code::E0502, format!("`{path}` is not a year"))
-                            .with_path(path)
-                            .with_help("write a year like 2025"),
-                    );
-                    Value::Unknown
-                }
-                None => self.wrong(path, ty, json, Some("write a year like 2025")),
-            },
+            Type::Count | Type::Number | Type::Money | Type::Percent | Type::Year => {
+                self.number(json, ty, path)
+            }
             Type::Date => match json {
                 Json::String(s) => match jiff::civil::Date::from_str(s) {
                     Ok(date) if s.len() == 10 => Value::Date(date),
@@ -221,71 +202,21 @@ impl Reader {
         }
     }
 
-    fn out_of_range(&mut self, path: &str) -> Value {
-        self.problems.push(
-            Diagnostic::new(Code::E0502, format!("`{path}` is out of range"))
-                .with_path(path)
-                .with_help("numbers have at most 28 significant digits"),
-        );
-        Value::Unknown
-    }
-
-    fn count(&mut self, json: &Json, path: &str) -> Value {
-        match decimal(json) {
-            Some(Ok(d)) if d < Decimal::ZERO => {
-                self.problems.push(
-                    Diagnostic::new(
-                        Code::E0503,
-                        format!("`{path}` is a count but is negative ({d})"),
-                    )
-                    .with_path(path),
-                );
-                Value::Unknown
-            }
-            Some(Ok(d)) if !d.fract().is_zero() => {
-                self.problems.push(
-                    Diagnostic::new(
-                        Code::E0502,
-                        format!("`{path}` is a count but has a fraction ({d})"),
-                    )
-                    .with_path(path)
-                    .with_help("counts are whole numbers"),
-                );
-                Value::Unknown
-            }
-            Some(Ok(d)) => Value::Decimal(d),
-            Some(Err(())) => self.out_of_range(path),
-            None => self.wrong(path, &Type::Count, json, Some("write a whole number")),
-        }
-    }
-
-    /// Percentages are JSON numbers in percent points (35 means 35%) or text
-    /// like "35%". They are stored as fractions.
-    fn percent(&mut self, json: &Json, path: &str) -> Value {
-        let points = match json {
-            Json::String(s) if s.trim_end().ends_with('%') => {
-                Decimal::from_str(s.trim_end().trim_end_matches('%').trim()).map_err(|_| ())
-            }
-            _ => match decimal(json) {
-                Some(result) => result,
-                None => {
-                    return self.wrong(
-                        path,
-                        &Type::Percent,
-                        json,
-                        Some("write 35 or \"35%\" for 35%"),
-                    );
-                }
-            },
+    /// A count, number, money amount, percentage or year: a JSON number,
+    /// or a text written as policies write numbers (`"250000.00"`, `"35%"`),
+    /// read exactly or refused with the reason.
+    fn number(&mut self, json: &Json, ty: &Type, path: &str) -> Value {
+        let read = match json {
+            Json::Number(n) => json_number(ty, &n.to_string()),
+            Json::String(s) if looks_like_a_number(s) => number_text(ty, s.trim()),
+            _ => return self.wrong(path, ty, json, Some(number_help(ty))),
         };
-        match points {
-            Ok(p) => Value::Decimal(p / Decimal::ONE_HUNDRED),
-            Err(()) => self.wrong(
-                path,
-                &Type::Percent,
-                json,
-                Some("write 35 or \"35%\" for 35%"),
-            ),
+        match read {
+            Ok(d) => Value::Decimal(d),
+            Err(problem) => {
+                self.problems.push(problem.at(path));
+                Value::Unknown
+            }
         }
     }
 
@@ -353,31 +284,133 @@ impl Reader {
     }
 }
 
-/// The exact decimal of a JSON number, read from its text (never through
-/// `f64`), or of a text holding a plain decimal (`"250000.00"`, as exporters
-/// of decimal columns write them). `None` when it is neither; `Err` when it
-/// does not fit.
-fn decimal(json: &Json) -> Option<Result<Decimal, ()>> {
-    let text = match json {
-        Json::Number(n) => n.to_string(),
-        Json::String(s) if looks_numeric(s) => s.clone(),
-        _ => return None,
-    };
-    let parsed = if text.contains(['e', 'E']) {
-        Decimal::from_scientific(&text)
-    } else {
-        Decimal::from_str(&text)
-    };
-    Some(parsed.map_err(|_| ()))
+/// What is wrong with one value of provider data: a coded message and,
+/// where a fix is known, a help line. The caller adds where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub code: Code,
+    pub message: String,
+    pub help: Option<String>,
 }
 
-/// A plain decimal in text: digits with at most one `.`, optionally negative.
-/// Thousands separators (`"1,500"`, `"1.500.000"`) are not accepted.
-fn looks_numeric(s: &str) -> bool {
-    let body = s.strip_prefix('-').unwrap_or(s);
-    !body.is_empty()
-        && body.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && body.chars().filter(|c| *c == '.').count() <= 1
-        && !body.starts_with('.')
-        && !body.ends_with('.')
+impl Problem {
+    fn new(code: Code, message: String) -> Problem {
+        Problem {
+            code,
+            message,
+            help: None,
+        }
+    }
+
+    fn with_help(mut self, help: impl Into<String>) -> Problem {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The problem as a diagnostic, for the caller to place.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        let mut d = Diagnostic::new(self.code, self.message);
+        if let Some(help) = self.help {
+            d = d.with_help(help);
+        }
+        d
+    }
+
+    /// The problem as a diagnostic at key path `path`.
+    pub fn at(self, path: &str) -> Diagnostic {
+        let mut d =
+            Diagnostic::new(self.code, format!("`{path}`: {}", self.message)).with_path(path);
+        if let Some(help) = self.help {
+            d = d.with_help(help);
+        }
+        d
+    }
+}
+
+fn number_help(ty: &Type) -> &'static str {
+    match ty {
+        Type::Count => "write a whole number",
+        Type::Percent => "write 35 or \"35%\" for 35%",
+        Type::Year => "write a year like 2025",
+        _ => "write a number like 1500.50",
+    }
+}
+
+/// Text that is meant as a number (digits with separators, a sign, `€` or
+/// `%`), so that a malformed one is reported as a malformed number rather
+/// than as text where a number belongs.
+fn looks_like_a_number(text: &str) -> bool {
+    let text = text.trim();
+    text.bytes().any(|b| b.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '_' | '-' | '%' | '€' | ' '))
+}
+
+fn problem_of(problem: &NumberProblem, text: &str, ty: &Type) -> Problem {
+    let code = match problem {
+        NumberProblem::Malformed => Code::E0502,
+        NumberProblem::TooPrecise => Code::E0509,
+        NumberProblem::Dutch { .. } => Code::E0510,
+    };
+    let what = crate::check::types::phrase(ty);
+    let found = Problem::new(code, problem.message(text, &what));
+    match problem.help() {
+        Some(help) => found.with_help(help),
+        None => found.with_help(number_help(ty)),
+    }
+}
+
+/// A number of type `ty` from the text of a JSON number, exactly.
+fn json_number(ty: &Type, text: &str) -> Result<Decimal, Problem> {
+    let value = crate::number::parse_json_number(text).map_err(|p| problem_of(&p, text, ty))?;
+    typed_number(ty, value, text)
+}
+
+/// A number of type `ty` from text written as policies write literals:
+/// `1500.50`, `150_000`, money with or without `€`, a percentage with or
+/// without `%`. Used for CSV cells and for numbers in JSON strings, so both
+/// read the same text the same way.
+pub fn number_text(ty: &Type, text: &str) -> Result<Decimal, Problem> {
+    let body = match ty {
+        Type::Money => text.strip_prefix('€').map_or(text, str::trim_start),
+        Type::Percent => text.strip_suffix('%').map_or(text, str::trim_end),
+        _ => text,
+    };
+    let value = match crate::number::parse_simple(body) {
+        Some(value) => value,
+        None => crate::number::parse_plain(body).map_err(|p| problem_of(&p, text, ty))?,
+    };
+    typed_number(ty, value, text)
+}
+
+/// Checks a number against its type; percentages become fractions.
+fn typed_number(ty: &Type, value: Decimal, text: &str) -> Result<Decimal, Problem> {
+    match ty {
+        Type::Count if value.is_sign_negative() && !value.is_zero() => Err(Problem::new(
+            Code::E0503,
+            format!("`{text}` is a count but is negative"),
+        )),
+        Type::Count if !value.fract().is_zero() => Err(Problem::new(
+            Code::E0502,
+            format!("`{text}` is a count but has a fraction"),
+        )
+        .with_help("counts are whole numbers")),
+        Type::Year
+            if !value.fract().is_zero() || value < Decimal::ONE || value > Decimal::from(9999) =>
+        {
+            Err(Problem::new(Code::E0502, format!("`{text}` is not a year"))
+                .with_help("write a year like 2025"))
+        }
+        // Percent points to a fraction: the same digits, two places further
+        // right, so nothing is rounded.
+        Type::Percent => {
+            let mut fraction = value;
+            match fraction.set_scale(value.scale() + 2) {
+                Ok(()) => Ok(fraction),
+                Err(_) => Err(problem_of(&NumberProblem::TooPrecise, text, ty)),
+            }
+        }
+        _ => Ok(value),
+    }
 }

@@ -16,6 +16,7 @@
 
 pub mod compiled;
 pub mod facts;
+pub mod json;
 pub mod value;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

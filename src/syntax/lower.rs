@@ -1172,15 +1172,22 @@ impl Lowering {
         })
     }
 
+    /// The exact value of a number literal: never rounded, so a constant
+    /// with more digits than a decimal holds is an error, not a nearby value.
     fn decimal(&mut self, text: &str, span: Span) -> Option<Decimal> {
         let cleaned = text.replace('_', "");
-        match Decimal::from_str(&cleaned) {
+        match crate::number::exact(&cleaned) {
             Ok(value) => Some(value),
             Err(_) => {
                 self.diagnostics.push(
-                    Diagnostic::new(Code::E0105, format!("`{text}` is out of range"))
-                        .at(span, "too many digits")
-                        .with_help("numbers have at most 28 significant digits"),
+                    Diagnostic::new(
+                        Code::E0105,
+                        format!("`{text}` has more digits than a number holds exactly"),
+                    )
+                    .at(span, "too many digits")
+                    .with_help(
+                        "numbers have at most 28 significant digits; they are never rounded",
+                    ),
                 );
                 None
             }

@@ -5,24 +5,22 @@
 //! bounded whatever the file size (a JSON array is read one element at a
 //! time too).
 
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use rayon::prelude::*;
 
-use regel::batch::{Batch, CsvColumns, RowResult, json_id};
+use regel::batch::{
+    Batch, CsvColumns, CsvLine, IdHash, Ids, LineProblem, Place, RowResult, Worker, json_id,
+};
 use regel::eval::Status;
 
 use super::{Exit, usage_error};
 
-/// Rows read, decided and written at a time.
-const CHUNK: usize = 16 * 1024;
+mod read;
 
-/// JSON rows read at a time also stop at about this many bytes of input:
-/// a parsed JSON row takes several times its text in memory, and rows can
-/// be wide.
-const CHUNK_BYTES: usize = 4 << 20;
+use read::{CHUNK, JsonArray, Lines, Raw};
 
 /// The most rows decided and formatted by one task, into one buffer.
 const SLICE: usize = 1024;
@@ -63,6 +61,8 @@ pub struct Options<'a> {
     pub jobs: Option<usize>,
     pub on_error: OnError,
     pub strict: bool,
+    /// The CSV field delimiter.
+    pub delimiter: u8,
     /// Explain every row, quoting these sources.
     pub explain: Option<&'a regel::source::SourceMap>,
 }
@@ -75,6 +75,22 @@ fn extension(path: &Path) -> Option<String> {
     path.extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
+}
+
+/// The reading half of a [`Source`], borrowed apart from the CSV columns so
+/// that it can read while the columns are used to decide.
+enum Reader<'s> {
+    Lines(&'s mut Lines),
+    Json(&'s mut JsonArray),
+}
+
+impl Reader<'_> {
+    fn fill(&mut self, rows: &mut Vec<Raw>, first: u64) -> Result<bool, String> {
+        match self {
+            Reader::Lines(lines) => lines.fill(rows),
+            Reader::Json(array) => array.fill(rows, first),
+        }
+    }
 }
 
 /// Counts for the summary line.
@@ -183,7 +199,8 @@ impl<'b> Formatter<'b> {
         out
     }
 
-    fn row(&self, id: &str, result: &RowResult<'_, '_>, out: &mut Vec<u8>) {
+    /// Writes one row; `error` is the row's problems on one line.
+    fn row(&self, id: &str, result: &RowResult<'_, '_>, error: Option<&str>, out: &mut Vec<u8>) {
         match self.format {
             OutFormat::Csv => {
                 csv_field(out, id, true);
@@ -207,14 +224,14 @@ impl<'b> Formatter<'b> {
                             csv_field(out, "", false);
                         }
                     }
-                    Err(message) => {
+                    Err(_) => {
                         for _ in &self.decisions {
                             out.extend_from_slice(b",,error,,");
                         }
                         if self.explain {
                             out.push(b',');
                         }
-                        csv_field(out, message, false);
+                        csv_field(out, error.unwrap_or(""), false);
                     }
                 }
                 out.push(b'\n');
@@ -240,14 +257,14 @@ impl<'b> Formatter<'b> {
                             object.insert("explanation".to_string(), explanation.clone());
                         }
                     }
-                    Err(message) => {
+                    Err(_) => {
                         for name in &self.decisions {
                             object.insert((*name).to_string(), serde_json::Value::Null);
                             object.insert(format!("{name}_status"), "error".into());
                             object.insert(format!("{name}_rule"), serde_json::Value::Null);
                             object.insert(format!("{name}_missing"), serde_json::json!([]));
                         }
-                        object.insert("error".to_string(), message.clone().into());
+                        object.insert("error".to_string(), error.unwrap_or("").into());
                     }
                 }
                 // Writing a map of strings into memory cannot fail.
@@ -261,6 +278,8 @@ impl<'b> Formatter<'b> {
 /// One decided row, ready to be counted and written.
 struct Done<'b> {
     row: u64,
+    /// The hash of the row's id, when the data gives one.
+    id: Option<IdHash>,
     /// The row's data error, if any.
     error: Option<String>,
     /// The first decision: `None` undetermined, else its outcome.
@@ -282,206 +301,78 @@ fn status(status: Status) -> &'static str {
     }
 }
 
-/// One row as read, before it is decided.
-enum Raw {
-    Csv(csv::StringRecord),
-    Json(serde_json::Value),
-    /// A row that could not even be read (bad UTF-8, bad JSON).
-    Broken(String),
-}
-
 /// Reads rows in chunks.
 enum Source {
-    Csv(csv::Reader<Box<dyn Read + Send>>, CsvColumns),
-    Jsonl(BufReader<Box<dyn Read + Send>>),
+    Csv(Lines, CsvColumns),
+    Jsonl(Lines),
     Json(JsonArray),
 }
 
-/// A JSON array read one element at a time, so that a big array is never
-/// held in memory whole.
-struct JsonArray {
-    reader: BufReader<Counted>,
-    started: bool,
-    done: bool,
-}
-
-/// A reader that counts the bytes read through it.
-struct Counted {
-    inner: Box<dyn Read + Send>,
-    bytes: usize,
-}
-
-impl Read for Counted {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n;
-        Ok(n)
-    }
-}
-
-impl JsonArray {
-    /// The next byte that is not white space, without consuming it.
-    fn peek(&mut self) -> Result<Option<u8>, String> {
-        loop {
-            let buffer = self
-                .reader
-                .fill_buf()
-                .map_err(|e| format!("cannot read the data: {e}"))?;
-            let Some(first) = buffer.first().copied() else {
-                return Ok(None);
-            };
-            if first.is_ascii_whitespace() {
-                self.reader.consume(1);
-            } else {
-                return Ok(Some(first));
-            }
-        }
-    }
-
-    /// The next element; `None` after the closing `]`. A syntax error is
-    /// fatal: the rest of the array cannot be found again.
-    fn next(&mut self) -> Result<Option<serde_json::Value>, String> {
-        use serde::Deserialize;
-        if self.done {
-            return Ok(None);
-        }
-        if !self.started {
-            self.started = true;
-            if self.peek()? != Some(b'[') {
-                return Err(
-                    "the data should be a JSON array of objects (or use --input-format jsonl)"
-                        .into(),
-                );
-            }
-            self.reader.consume(1);
-            if self.peek()? == Some(b']') {
-                self.reader.consume(1);
-                self.done = true;
-                return Ok(None);
-            }
-        }
-        let mut deserializer = serde_json::Deserializer::from_reader(&mut self.reader);
-        let value = serde_json::Value::deserialize(&mut deserializer)
-            .map_err(|e| format!("the data is not a valid JSON array: {e}"))?;
-        match self.peek()? {
-            Some(b',') => self.reader.consume(1),
-            Some(b']') => {
-                self.reader.consume(1);
-                self.done = true;
-            }
-            // After a number the reader has already taken the `,` (or `]`).
-            Some(_) if !value.is_object() && !value.is_array() && !value.is_string() => {}
-            None if !value.is_object() && !value.is_array() && !value.is_string() => {
-                self.done = true;
-            }
-            _ => return Err("the data is not a valid JSON array: expected `,` or `]`".into()),
-        }
-        Ok(Some(value))
-    }
-}
-
-/// The reading half of a [`Source`], borrowed apart from the CSV columns so
-/// that it can read while the columns are used to decide.
-enum SourceReader<'s> {
-    Csv(&'s mut csv::Reader<Box<dyn Read + Send>>),
-    Jsonl(&'s mut BufReader<Box<dyn Read + Send>>),
-    Json(&'s mut JsonArray),
-}
-
 impl Source {
-    fn fill(&mut self, rows: &mut Vec<Raw>) -> Result<bool, String> {
+    /// Reads the next chunk into `rows`; `first` numbers its first row.
+    /// `Ok(false)` at the end of the input.
+    fn fill(&mut self, rows: &mut Vec<Raw>, first: u64) -> Result<bool, String> {
         match self {
-            Source::Csv(reader, _) => SourceReader::Csv(reader).fill(rows),
-            Source::Jsonl(reader) => SourceReader::Jsonl(reader).fill(rows),
-            Source::Json(items) => SourceReader::Json(items).fill(rows),
+            Source::Csv(lines, _) | Source::Jsonl(lines) => lines.fill(rows),
+            Source::Json(array) => array.fill(rows, first),
         }
     }
 }
 
-impl SourceReader<'_> {
-    /// Reads up to `CHUNK` rows (JSON: and about `CHUNK_BYTES`) into
-    /// `rows`; `Ok(false)` at the end of the input.
-    fn fill(self, rows: &mut Vec<Raw>) -> Result<bool, String> {
-        match self {
-            SourceReader::Csv(reader) => fill_csv(reader, rows),
-            SourceReader::Jsonl(reader) => {
-                rows.clear();
-                let mut line = String::new();
-                let mut bytes = 0;
-                while rows.len() < CHUNK && bytes < CHUNK_BYTES {
-                    line.clear();
-                    match reader.read_line(&mut line) {
-                        Ok(0) => return Ok(false),
-                        Ok(n) if line.trim().is_empty() => bytes += n,
-                        Ok(n) => {
-                            bytes += n;
-                            rows.push(match serde_json::from_str(&line) {
-                                Ok(json) => Raw::Json(json),
-                                Err(e) => Raw::Broken(format!("not valid JSON: {e}")),
-                            });
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                            rows.push(Raw::Broken("the line is not valid UTF-8".into()));
-                        }
-                        Err(e) => return Err(format!("cannot read the data: {e}")),
-                    }
-                }
-                Ok(true)
-            }
-            SourceReader::Json(array) => {
-                rows.clear();
-                let start = array.reader.get_ref().bytes;
-                while rows.len() < CHUNK && array.reader.get_ref().bytes - start < CHUNK_BYTES {
-                    match array.next()? {
-                        Some(json) => rows.push(Raw::Json(json)),
-                        None => return Ok(false),
-                    }
-                }
-                Ok(true)
-            }
-        }
+/// Prints diagnostics about the data file as a whole (its header, its ids).
+fn eprint_data_problems(problems: &[regel::diagnostics::Diagnostic]) {
+    let empty = regel::source::SourceMap::new();
+    let color = super::stderr_color();
+    for problem in problems {
+        eprint!(
+            "{}",
+            regel::diagnostics::render::render(problem, &empty, color)
+        );
     }
 }
 
-/// Reads up to `CHUNK` CSV rows into `rows`, reusing the records the buffer
-/// held for the previous chunk so that reading allocates nothing per row.
-fn fill_csv<R: std::io::Read>(
-    reader: &mut csv::Reader<R>,
-    rows: &mut Vec<Raw>,
-) -> Result<bool, String> {
-    let mut used = 0;
-    let mut more = true;
-    while used < CHUNK {
-        if used == rows.len() {
-            rows.push(Raw::Csv(csv::StringRecord::with_capacity(64, 8)));
-        }
-        let Some(slot) = rows.get_mut(used) else {
-            break;
-        };
-        if !matches!(slot, Raw::Csv(_)) {
-            *slot = Raw::Csv(csv::StringRecord::with_capacity(64, 8));
-        }
-        let Raw::Csv(record) = slot else {
-            break;
-        };
-        match reader.read_record(record) {
-            Ok(true) => used += 1,
-            Ok(false) => {
-                more = false;
-                break;
-            }
+/// Reads and checks the CSV header: `Err` is the exit status when it cannot
+/// be used.
+fn csv_source(batch: &Batch<'_>, mut lines: Lines, options: &Options<'_>) -> Result<Source, Exit> {
+    let data = options.data.display();
+    batch.csv_supported().map_err(|m| usage_error(&m))?;
+    let mut text = Vec::new();
+    let Some(line) = lines.next_into(&mut text).map_err(|m| usage_error(&m))? else {
+        return Err(usage_error(&format!(
+            "`{data}` has no CSV header: the first line names the columns"
+        )));
+    };
+    let mut splitter = CsvLine::new(options.delimiter);
+    if let Err(problem) = splitter.split(&text) {
+        eprint_data_problems(&[problem.diagnostic(None).in_row(0, Some(line))]);
+        return Err(Exit::Errors);
+    }
+    let mut names = Vec::with_capacity(splitter.len());
+    for (i, field) in splitter.fields().enumerate() {
+        match std::str::from_utf8(field) {
+            Ok(name) => names.push(name),
             Err(e) => {
-                *slot = match e.kind() {
-                    csv::ErrorKind::Io(io) => return Err(format!("cannot read the data: {io}")),
-                    csv::ErrorKind::Utf8 { .. } => Raw::Broken("the row is not valid UTF-8".into()),
-                    _ => Raw::Broken(format!("malformed CSV: {e}")),
-                };
-                used += 1;
+                let problem = regel::batch::not_utf8(field, &e)
+                    .with_note(format!("in column {} of the header (line {line})", i + 1));
+                eprint_data_problems(&[problem]);
+                return Err(Exit::Errors);
             }
         }
     }
-    rows.truncate(used);
-    Ok(more)
+    match batch.csv_header(&names, options.id_column, options.delimiter) {
+        Ok(header) => {
+            eprint_data_problems(&header.warnings);
+            Ok(Source::Csv(lines, header.columns))
+        }
+        Err(problems) => {
+            eprint_data_problems(&problems);
+            eprintln!(
+                "{data}: the header does not fit policy `{}`; no row read",
+                batch.policy().id
+            );
+            Err(Exit::Errors)
+        }
+    }
 }
 
 pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
@@ -518,44 +409,12 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
         }
     };
     let mut source = match input_format {
-        DataFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .buffer_capacity(1 << 20)
-                .from_reader(input);
-            let header = match reader.headers() {
-                Ok(header) => header.clone(),
-                Err(e) => {
-                    return usage_error(&format!(
-                        "cannot read the CSV header of `{}`: {e}",
-                        options.data.display()
-                    ));
-                }
-            };
-            if header.is_empty() {
-                return usage_error(&format!(
-                    "`{}` has no CSV header: the first line names the columns",
-                    options.data.display()
-                ));
-            }
-            let names: Vec<&str> = header.iter().collect();
-            match batch.csv_columns(&names, options.id_column) {
-                Ok(columns) => Source::Csv(reader, columns),
-                Err(message) => return usage_error(&message),
-            }
-        }
-        DataFormat::Jsonl => Source::Jsonl(BufReader::with_capacity(1 << 20, input)),
-        DataFormat::Json => Source::Json(JsonArray {
-            reader: BufReader::with_capacity(
-                1 << 20,
-                Counted {
-                    inner: input,
-                    bytes: 0,
-                },
-            ),
-            started: false,
-            done: false,
-        }),
+        DataFormat::Csv => match csv_source(&batch, Lines::new(input), options) {
+            Ok(source) => source,
+            Err(exit) => return exit,
+        },
+        DataFormat::Jsonl => Source::Jsonl(Lines::new(input)),
+        DataFormat::Json => Source::Json(JsonArray::new(input)),
     };
     let sink: Box<dyn Write> = match options.out {
         None => Box::new(std::io::stdout().lock()),
@@ -610,22 +469,24 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
     let mut next: Vec<Raw> = Vec::with_capacity(CHUNK);
     let mut base: u64 = 0;
     let mut failure: Option<Exit> = None;
-    let mut more = match source.fill(&mut rows) {
+    let mut ids = Ids::new();
+    let mut more = match source.fill(&mut rows, 1) {
         Ok(more) => more,
         Err(message) => return usage_error(&message),
     };
     'chunks: loop {
         // Read the next chunk while this one is decided.
-        let (columns, reader) = match &mut source {
-            Source::Csv(reader, columns) => (Some(&*columns), SourceReader::Csv(reader)),
-            Source::Jsonl(reader) => (None, SourceReader::Jsonl(reader)),
-            Source::Json(items) => (None, SourceReader::Json(items)),
+        let first_next = base + rows.len() as u64 + 1;
+        let (columns, mut reader) = match &mut source {
+            Source::Csv(lines, columns) => (Some(&*columns), Reader::Lines(lines)),
+            Source::Jsonl(lines) => (None, Reader::Lines(lines)),
+            Source::Json(array) => (None, Reader::Json(array)),
         };
         let (read, ()) = pool.install(|| {
             rayon::join(
                 || {
                     if more {
-                        reader.fill(&mut next)
+                        reader.fill(&mut next, first_next)
                     } else {
                         next.clear();
                         Ok(false)
@@ -633,12 +494,15 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
                 },
                 || {
                     decide_chunk(
-                        &batch,
-                        &formatter,
-                        columns,
+                        &Chunk {
+                            batch: &batch,
+                            formatter: &formatter,
+                            columns,
+                            delimiter: options.delimiter,
+                            id_column: options.id_column,
+                        },
                         &rows,
                         base,
-                        options.id_column,
                         &mut done,
                     );
                 },
@@ -655,21 +519,21 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
         });
         for (result, bytes) in decided {
             summary.read += 1;
+            if let Some(hash) = result.id {
+                ids.add(hash, result.row);
+            }
             if let Some(message) = &result.error {
                 summary.errors += 1;
                 match options.on_error {
                     OnError::Fail => {
                         summary.skipped += 1;
                         summary.stopped_at = Some(result.row);
-                        eprint_above(progress.as_ref(), &format!("error: {message}"));
+                        eprint_above(progress.as_ref(), message);
                         break 'chunks;
                     }
                     OnError::Skip => {
                         summary.skipped += 1;
-                        eprint_above(
-                            progress.as_ref(),
-                            &format!("error: {message} (row left out)"),
-                        );
+                        eprint_above(progress.as_ref(), &format!("{message} (row left out)"));
                         continue;
                     }
                     OnError::Report => {}
@@ -711,6 +575,15 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let duplicates = ids.finish();
+    const SHOWN: usize = 20;
+    eprint_data_problems(duplicates.get(..SHOWN).unwrap_or(&duplicates));
+    if duplicates.len() > SHOWN {
+        eprintln!(
+            "... and {} more ids in more than one row",
+            duplicates.len() - SHOWN
+        );
+    }
     if let Err(e) = sink.flush() {
         failure = Some(usage_error(&format!("cannot write the output: {e}")));
     }
@@ -725,17 +598,18 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
     }
 }
 
+/// What deciding a chunk needs besides its rows.
+struct Chunk<'a, 'b, 'p> {
+    batch: &'b Batch<'p>,
+    formatter: &'a Formatter<'a>,
+    columns: Option<&'a CsvColumns>,
+    delimiter: u8,
+    id_column: &'a str,
+}
+
 /// Decides and formats one chunk on the worker threads, in input order,
 /// into `done` (one [`Slice`] per run of at most [`SLICE`] rows).
-fn decide_chunk<'b>(
-    batch: &'b Batch<'_>,
-    formatter: &Formatter<'_>,
-    columns: Option<&CsvColumns>,
-    rows: &[Raw],
-    base: u64,
-    id_column: &str,
-    done: &mut Vec<Slice<'b>>,
-) {
+fn decide_chunk<'b>(chunk: &Chunk<'_, 'b, '_>, rows: &[Raw], base: u64, done: &mut Vec<Slice<'b>>) {
     // Enough tasks for every thread even in a short chunk (JSON rows).
     let per_task = (rows.len() / (4 * rayon::current_num_threads())).clamp(16, SLICE);
     let slices = rows.len().div_ceil(per_task);
@@ -748,41 +622,97 @@ fn decide_chunk<'b>(
         .zip(done.par_iter_mut())
         .enumerate()
         .for_each(|(k, (slice, out))| {
-            let mut worker = batch.worker();
+            let mut worker = chunk.batch.worker();
+            let mut splitter = CsvLine::new(chunk.delimiter);
             out.rows.clear();
             out.bytes.clear();
             for (j, raw) in slice.iter().enumerate() {
-                let row = base + (k * per_task + j) as u64 + 1;
-                let number = || std::borrow::Cow::Owned(row.to_string());
-                let (id, result) = match (raw, columns) {
-                    (Raw::Csv(record), Some(columns)) => (
-                        columns
-                            .id()
-                            .and_then(|i| record.get(i))
-                            .map_or_else(number, std::borrow::Cow::Borrowed),
-                        batch.eval_csv(&mut worker, columns, row, record.iter()),
-                    ),
-                    (Raw::Json(json), _) => (
-                        std::borrow::Cow::Owned(json_id(json, id_column, row)),
-                        batch.eval_json(&mut worker, row, json, id_column),
-                    ),
-                    (Raw::Broken(message), _) => (number(), Err(format!("row {row}: {message}"))),
-                    (Raw::Csv(_), None) => (number(), Err(format!("row {row}: no CSV header"))),
+                let place = Place {
+                    row: base + (k * per_task + j) as u64 + 1,
+                    line: Some(raw.line()),
                 };
-                formatter.row(&id, &result, &mut out.bytes);
+                let (id, result) = decide_row(chunk, &mut worker, &mut splitter, raw, place);
+                let id_hash = id.as_deref().map(IdHash::of);
+                let id = id.unwrap_or_else(|| std::borrow::Cow::Owned(place.row.to_string()));
+                let error = result.as_ref().err().map(|problems| {
+                    problems
+                        .iter()
+                        .map(regel::diagnostics::render::one_line)
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                });
+                chunk
+                    .formatter
+                    .row(&id, &result, error.as_deref(), &mut out.bytes);
                 out.rows.push(Done {
-                    row,
-                    error: result.as_ref().err().cloned(),
+                    row: place.row,
+                    id: id_hash,
                     first: result.as_ref().ok().and_then(|decided| {
                         decided.decisions.first().map(|d| match d.status {
                             Status::Undetermined => None,
                             Status::Decided => d.outcome,
                         })
                     }),
+                    error,
                     end: out.bytes.len(),
                 });
             }
         });
+}
+
+/// Reads and decides one row: its id (when the data gives one) and result.
+fn decide_row<'r, 'w, 'b>(
+    chunk: &Chunk<'_, 'b, '_>,
+    worker: &'w mut Worker<'b>,
+    splitter: &'r mut CsvLine,
+    raw: &'r Raw,
+    place: Place,
+) -> (Option<std::borrow::Cow<'r, str>>, RowResult<'w, 'b>) {
+    match (raw, chunk.columns) {
+        (Raw::Line { text, .. }, Some(columns)) => {
+            if let Err(problem) = splitter.split(text) {
+                // The fields before the open quote are whole: the id may be one.
+                let LineProblem::OpenQuote { field } = problem;
+                let id = columns
+                    .id()
+                    .filter(|i| *i < field)
+                    .and_then(|i| splitter.fields().nth(i))
+                    .map(String::from_utf8_lossy);
+                return (id, Err(place.all(vec![problem.diagnostic(Some(columns))])));
+            }
+            let id = columns
+                .id()
+                .and_then(|i| splitter.fields().nth(i))
+                .map(String::from_utf8_lossy);
+            let result = chunk
+                .batch
+                .eval_csv(worker, columns, place, splitter.fields());
+            (id, result)
+        }
+        (Raw::Line { text, .. }, None) => {
+            let json = std::str::from_utf8(text)
+                .map_err(|e| regel::batch::not_utf8(text, &e))
+                .and_then(regel::eval::json::parse);
+            match json {
+                Ok(json) => {
+                    let id = json_id(&json, chunk.id_column).map(std::borrow::Cow::Owned);
+                    (
+                        id,
+                        chunk.batch.eval_json(worker, place, &json, chunk.id_column),
+                    )
+                }
+                Err(problem) => (None, Err(place.all(vec![problem]))),
+            }
+        }
+        (Raw::Json { json, .. }, _) => {
+            let id = json_id(json, chunk.id_column).map(std::borrow::Cow::Owned);
+            (
+                id,
+                chunk.batch.eval_json(worker, place, json, chunk.id_column),
+            )
+        }
+        (Raw::Broken { problem, .. }, _) => (None, Err(place.all(vec![problem.clone()]))),
+    }
 }
 
 fn eprint_above(progress: Option<&indicatif::ProgressBar>, line: &str) {
