@@ -383,13 +383,14 @@ impl CsvLine {
         }
     }
 
-    /// Splits one line (without its line break) into fields.
+    /// Splits one line into fields. The line may end with its `\n` (one
+    /// pass over it) or not.
     pub fn split(&mut self, line: &[u8]) -> Result<(), LineProblem> {
         self.reader.reset();
         self.fields = 0;
         let mut written = 0;
         let mut input = line;
-        let mut ended = false;
+        let mut ended = line.last() == Some(&b'\n');
         loop {
             let (result, read, out, ends) = self.reader.read_record(
                 input,
@@ -401,8 +402,8 @@ impl CsvLine {
             self.fields += ends;
             match result {
                 csv_core::ReadRecordResult::InputEmpty if !ended => {
-                    // The line break the caller took off ends the record,
-                    // unless a quote is still open.
+                    // The line break ends the record, unless a quote is
+                    // still open.
                     input = b"\n";
                     ended = true;
                 }

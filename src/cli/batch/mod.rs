@@ -623,41 +623,65 @@ fn decide_chunk<'b>(chunk: &Chunk<'_, 'b, '_>, rows: &[Raw], base: u64, done: &m
         .enumerate()
         .for_each(|(k, (slice, out))| {
             let mut worker = chunk.batch.worker();
-            let mut splitter = CsvLine::new(chunk.delimiter);
-            out.rows.clear();
-            out.bytes.clear();
-            for (j, raw) in slice.iter().enumerate() {
-                let place = Place {
-                    row: base + (k * per_task + j) as u64 + 1,
-                    line: Some(raw.line()),
+            SPLITTER.with_borrow_mut(|kept| {
+                let splitter = match kept {
+                    Some((delimiter, splitter)) if *delimiter == chunk.delimiter => splitter,
+                    _ => {
+                        &mut kept
+                            .insert((chunk.delimiter, CsvLine::new(chunk.delimiter)))
+                            .1
+                    }
                 };
-                let (id, result) = decide_row(chunk, &mut worker, &mut splitter, raw, place);
-                let id_hash = id.as_deref().map(IdHash::of);
-                let id = id.unwrap_or_else(|| std::borrow::Cow::Owned(place.row.to_string()));
-                let error = result.as_ref().err().map(|problems| {
-                    problems
-                        .iter()
-                        .map(regel::diagnostics::render::one_line)
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                });
-                chunk
-                    .formatter
-                    .row(&id, &result, error.as_deref(), &mut out.bytes);
-                out.rows.push(Done {
-                    row: place.row,
-                    id: id_hash,
-                    first: result.as_ref().ok().and_then(|decided| {
-                        decided.decisions.first().map(|d| match d.status {
-                            Status::Undetermined => None,
-                            Status::Decided => d.outcome,
-                        })
-                    }),
-                    error,
-                    end: out.bytes.len(),
-                });
-            }
+                out.rows.clear();
+                out.bytes.clear();
+                for (j, raw) in slice.iter().enumerate() {
+                    let place = Place {
+                        row: base + (k * per_task + j) as u64 + 1,
+                        line: Some(raw.line()),
+                    };
+                    let (id, result) = decide_row(chunk, &mut worker, splitter, raw, place);
+                    let id_hash = id.as_deref().map(IdHash::of);
+                    let id = id.unwrap_or_else(|| std::borrow::Cow::Owned(place.row.to_string()));
+                    let error = result.as_ref().err().map(|problems| {
+                        problems
+                            .iter()
+                            .map(regel::diagnostics::render::one_line)
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    });
+                    chunk
+                        .formatter
+                        .row(&id, &result, error.as_deref(), &mut out.bytes);
+                    out.rows.push(Done {
+                        row: place.row,
+                        id: id_hash,
+                        first: result.as_ref().ok().and_then(|decided| {
+                            decided.decisions.first().map(|d| match d.status {
+                                Status::Undetermined => None,
+                                Status::Decided => d.outcome,
+                            })
+                        }),
+                        error,
+                        end: out.bytes.len(),
+                    });
+                }
+            });
         });
+}
+
+thread_local! {
+    /// Each worker thread's line splitter, kept from chunk to chunk: making
+    /// one builds csv-core's state machine, which costs more than a line.
+    static SPLITTER: std::cell::RefCell<Option<(u8, CsvLine)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// An id as text: as it is when it is UTF-8 (the usual case, without a copy).
+fn id_text(field: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(field) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(field),
+    }
 }
 
 /// Reads and decides one row: its id (when the data gives one) and result.
@@ -677,13 +701,13 @@ fn decide_row<'r, 'w, 'b>(
                     .id()
                     .filter(|i| *i < field)
                     .and_then(|i| splitter.fields().nth(i))
-                    .map(String::from_utf8_lossy);
+                    .map(id_text);
                 return (id, Err(place.all(vec![problem.diagnostic(Some(columns))])));
             }
             let id = columns
                 .id()
                 .and_then(|i| splitter.fields().nth(i))
-                .map(String::from_utf8_lossy);
+                .map(id_text);
             let result = chunk
                 .batch
                 .eval_csv(worker, columns, place, splitter.fields());

@@ -23,7 +23,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One row as read, before it is decided.
 pub enum Raw {
-    /// A line of CSV or JSON Lines, without its line break.
+    /// A line of CSV or JSON Lines, ending in `\n`.
     Line { line: u64, text: Vec<u8> },
     /// An element of a JSON array.
     Json { line: u64, json: serde_json::Value },
@@ -54,8 +54,9 @@ impl Lines {
         }
     }
 
-    /// The next line that is not blank into `text` (without its line
-    /// break; the first line without a byte-order mark), and its number.
+    /// The next line that is not blank into `text`, ending in one `\n`
+    /// (whatever the file's line ends; the first line without a byte-order
+    /// mark), and its number.
     pub fn next_into(&mut self, text: &mut Vec<u8>) -> Result<Option<u64>, String> {
         loop {
             text.clear();
@@ -74,6 +75,7 @@ impl Lines {
                 text.pop();
             }
             if !text.iter().all(u8::is_ascii_whitespace) {
+                text.push(b'\n');
                 return Ok(Some(self.line));
             }
         }
