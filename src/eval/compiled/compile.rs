@@ -1,23 +1,38 @@
 //! The compiler: a checked [`ir::Policy`] in, a [`Program`] out (or why the
 //! policy is left to the reference interpreter).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 
 use super::compare::{ConstCompare, compare, flip};
-use super::node::{Node, arith};
+use super::layout::Layout;
+use super::node::{
+    AggregateNode, Fact, FieldNode, InListNode, Node, Path, SeriesNode, arith, whole_year,
+};
 use super::table::{DecisionTable, Leaf};
 use super::{
     DecisionPlan, InputSlot, Program, RulePlan, Scalar, UNDEFINED, at, index, truth_scalar,
 };
 use crate::eval::Reason;
-use crate::ir::{self, ArithOp, CmpOp, ExprKind, Type};
+use crate::ir::{self, AggregateKind, ArithOp, CmpOp, ExprKind, Type};
 
 pub(super) struct Compiler<'p> {
     policy: &'p ir::Policy,
     program: Program,
     decided: Vec<&'p str>,
+    /// Look-ups by name and value, so that compiling stays linear in the
+    /// policy's size.
+    reason_index: HashMap<Reason, u32>,
+    input_index: HashMap<&'p str, usize>,
+    definition_index: HashMap<&'p str, usize>,
+    constants: HashMap<&'p str, &'p ir::Constant>,
+    text_index: HashMap<String, u32>,
+    /// The variables bound around the expression being compiled, innermost
+    /// last, with their slots.
+    scopes: Vec<(String, u32)>,
+    /// Per record type: the fields the policy reads, in declaration order.
+    record_fields: Vec<(Type, Vec<String>)>,
 }
 
 impl Program {
@@ -66,14 +81,45 @@ impl Program {
                 decisions: Vec::new(),
                 declared: Vec::new(),
                 decision_names: policy.decisions.iter().map(|d| d.name.clone()).collect(),
+                texts: Vec::new(),
+                var_paths: Vec::new(),
+                var_facts: Vec::new(),
+                has_side: false,
             },
             decided: Vec::new(),
+            reason_index: HashMap::new(),
+            input_index: policy
+                .inputs
+                .iter()
+                .enumerate()
+                // The first of a name wins, as in the reference's look-ups.
+                .rev()
+                .map(|(i, input)| (input.name.as_str(), i))
+                .collect(),
+            definition_index: policy
+                .definitions
+                .iter()
+                .enumerate()
+                // The first of a name wins, as in the reference's look-ups.
+                .rev()
+                .map(|(i, d)| (d.name.as_str(), i))
+                .collect(),
+            constants: policy
+                .constants
+                .iter()
+                // The first of a name wins, as in the reference's look-ups.
+                .rev()
+                .map(|c| (c.name.as_str(), c))
+                .collect(),
+            text_index: HashMap::new(),
+            scopes: Vec::new(),
+            record_fields: Vec::new(),
         };
         for undefined in UNDEFINED {
             compiler.reason(Reason::Undefined(undefined.text()));
         }
         check_durations(policy)?;
-        compiler.layout_inputs()?;
+        compiler.layout_inputs();
         // Definitions come in dependency order: each reads only earlier ones.
         for definition in &policy.definitions {
             let node = compiler.expr(&definition.expr)?;
@@ -165,114 +211,113 @@ pub(super) fn fold_year(policy: &ir::Policy, expr: &ir::Expr) -> Option<Decimal>
 
 impl<'p> Compiler<'p> {
     pub(super) fn reason(&mut self, reason: Reason) -> u32 {
-        match self.program.reasons.iter().position(|r| *r == reason) {
-            Some(i) => index(i),
-            None => {
-                self.program.reasons.push(reason);
-                index(self.program.reasons.len() - 1)
-            }
+        if let Some(i) = self.reason_index.get(&reason) {
+            return *i;
         }
+        let i = index(self.program.reasons.len());
+        self.program.reasons.push(reason.clone());
+        self.reason_index.insert(reason, i);
+        i
     }
 
-    pub(super) fn layout_inputs(&mut self) -> Result<(), String> {
-        // The series years read: every `input over <constant year>`.
-        let mut years: Vec<(String, i32)> = Vec::new();
-        let exprs = self
-            .policy
-            .definitions
-            .iter()
-            .map(|d| &d.expr)
-            .chain(self.policy.rules.iter().map(|r| &r.condition));
-        let mut problem = None;
-        for expr in exprs {
-            expr.walk(&mut |e| {
-                if let ExprKind::SeriesAt { series, year } = &e.kind {
-                    let ExprKind::Input { name } = &series.kind else {
-                        problem = Some("a series that is not an input is indexed".to_string());
-                        return;
-                    };
-                    match fold_year(self.policy, year) {
-                        Some(y) => {
-                            if let (true, Ok(y)) =
-                                (y.fract().is_zero(), i32::try_from(y.trunc().mantissa()))
-                            {
-                                if !years.contains(&(name.clone(), y)) {
-                                    years.push((name.clone(), y));
-                                }
-                            }
-                        }
-                        None => {
-                            problem = Some(format!("`{name} over ...` reads a year from the data"));
-                        }
-                    }
-                }
-            });
-        }
-        if let Some(problem) = problem {
-            return Err(problem);
-        }
-        // An input no rule or definition reads needs no slot.
-        let mut read: BTreeSet<String> = BTreeSet::new();
-        let exprs = self
-            .policy
-            .definitions
-            .iter()
-            .map(|d| &d.expr)
-            .chain(self.policy.rules.iter().map(|r| &r.condition));
-        for expr in exprs {
-            expr.walk(&mut |e| {
-                if let ExprKind::Input { name } = &e.kind {
-                    read.insert(name.clone());
-                }
-            });
-        }
+    /// Gives every input the policy reads its storage: a slot for a
+    /// scalar, a slot and a layout for texts, lists and records, and for a
+    /// series, a presence slot and a slot per constant year read.
+    /// Gives every input the policy reads its storage: a slot for a
+    /// scalar, a slot and a layout for texts, lists and records, and for a
+    /// series, a presence slot followed by a slot per constant year read.
+    pub(super) fn layout_inputs(&mut self) {
+        let usage = super::layout::Usage::of(self.policy);
+        self.record_fields = usage.record_fields;
         for input in &self.policy.inputs {
-            if !read.contains(&input.name) {
+            if !usage.read.contains(input.name.as_str()) {
                 self.program.inputs.push(InputSlot::Unused);
                 continue;
             }
-            let slot = match &input.ty {
-                Type::Bool
-                | Type::Count
-                | Type::Number
-                | Type::Money
-                | Type::Percent
-                | Type::Date
-                | Type::Month
-                | Type::Time
-                | Type::Year
-                | Type::Enum { .. } => {
-                    self.program.slot_count += 1;
-                    InputSlot::Scalar(index(self.program.slot_count - 1))
-                }
-                Type::Series { of }
-                    if !matches!(
-                        **of,
-                        Type::Text | Type::List { .. } | Type::Record { .. } | Type::Series { .. }
-                    ) =>
-                {
-                    let present = index(self.program.slot_count);
-                    self.program.slot_count += 1;
-                    let mut slots = Vec::new();
-                    for (name, year) in &years {
+            let slot = index(self.program.slot_count);
+            let input_slot = match self.layout(&input.ty) {
+                Layout::Unused => InputSlot::Unused,
+                Layout::Scalar => InputSlot::Scalar(slot),
+                Layout::Series(of) => {
+                    let mut years = Vec::new();
+                    for (name, year) in &usage.years {
                         if *name == input.name {
-                            slots.push((*year, index(self.program.slot_count)));
-                            self.program.slot_count += 1;
+                            let year_slot = self.program.slot_count + 1 + years.len();
+                            years.push((*year, index(year_slot)));
                         }
                     }
+                    self.program.slot_count += years.len();
+                    let full = usage.full.contains(input.name.as_str());
+                    self.program.has_side |= full || *of != Layout::Scalar;
                     InputSlot::Series {
-                        present,
-                        years: slots,
+                        present: slot,
+                        years,
+                        of: *of,
+                        full,
                     }
                 }
-                _ => InputSlot::Unused,
+                layout => {
+                    self.program.has_side = true;
+                    InputSlot::Stored { slot, layout }
+                }
             };
-            self.program.inputs.push(slot);
+            if !matches!(input_slot, InputSlot::Unused) {
+                self.program.slot_count += 1;
+            }
+            self.program.inputs.push(input_slot);
         }
-        Ok(())
     }
 
-    pub(super) fn literal(&self, literal: &ir::Literal) -> Result<Scalar, String> {
+    /// How a value of type `ty` is stored: records keep the fields the
+    /// policy reads.
+    fn layout(&self, ty: &Type) -> Layout {
+        match ty {
+            Type::Bool
+            | Type::Count
+            | Type::Number
+            | Type::Money
+            | Type::Percent
+            | Type::Date
+            | Type::Month
+            | Type::Time
+            | Type::Year
+            | Type::Enum { .. } => Layout::Scalar,
+            Type::Text => Layout::Text,
+            Type::Duration | Type::Invalid => Layout::Unused,
+            Type::List { of } => Layout::List(Box::new(self.layout(of))),
+            Type::Series { of } => Layout::Series(Box::new(self.layout(of))),
+            Type::Record { fields } => {
+                let read = self.read_fields(ty);
+                Layout::Record(
+                    fields
+                        .iter()
+                        .filter(|f| read.contains(&f.name))
+                        .map(|f| (f.name.clone(), self.layout(&f.ty)))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// The fields read of records of type `ty`, in declaration order.
+    fn read_fields(&self, ty: &Type) -> &[String] {
+        self.record_fields
+            .iter()
+            .find(|(t, _)| t == ty)
+            .map_or(&[], |(_, fields)| fields.as_slice())
+    }
+
+    fn text_constant(&mut self, text: &str) -> u32 {
+        if let Some(i) = self.text_index.get(text) {
+            return *i;
+        }
+        let i = index(self.program.texts.len());
+        self.program.texts.push(text.to_string());
+        self.text_index.insert(text.to_string(), i);
+        i
+    }
+
+    pub(super) fn literal(&mut self, literal: &ir::Literal) -> Result<Scalar, String> {
         Ok(match literal {
             ir::Literal::Bool(b) => Scalar::Bool(*b),
             ir::Literal::Decimal(d) => Scalar::Decimal(*d),
@@ -288,7 +333,7 @@ impl<'p> Compiler<'p> {
                 .program
                 .enum_index(name)
                 .map_or(Scalar::Unknown, Scalar::Enum),
-            ir::Literal::Text(_) => return Err("the policy compares text".into()),
+            ir::Literal::Text(text) => Scalar::ConstText(self.text_constant(text)),
         })
     }
 
@@ -335,51 +380,143 @@ impl<'p> Compiler<'p> {
     }
 
     pub(super) fn input(&mut self, name: &str) -> Result<Node, String> {
-        let position = self
-            .policy
-            .inputs
-            .iter()
-            .position(|i| i.name == name)
+        let position = *self
+            .input_index
+            .get(name)
             .ok_or_else(|| format!("unknown input `{name}`"))?;
         let reason = self.reason(Reason::Fact(name.to_string()));
         match self.program.inputs.get(position) {
-            Some(InputSlot::Scalar(slot)) => Ok(Node::Input {
+            Some(
+                InputSlot::Scalar(slot)
+                | InputSlot::Stored { slot, .. }
+                | InputSlot::Series { present: slot, .. },
+            ) => Ok(Node::Input {
                 slot: *slot,
                 reason,
             }),
-            Some(InputSlot::Series { present, .. }) => Ok(Node::Input {
-                slot: *present,
-                reason,
-            }),
-            _ => Err(format!(
-                "the policy reads `{name}` (a list, record or text)"
-            )),
+            // A duration input can never be known.
+            _ => Ok(Node::Unknown(reason)),
         }
     }
 
-    pub(super) fn series_at(&mut self, series: &ir::Expr, year: &ir::Expr) -> Result<Node, String> {
-        let ExprKind::Input { name } = &series.kind else {
-            return Err("a series that is not an input is indexed".into());
-        };
-        let year = fold_year(self.policy, year)
-            .ok_or_else(|| format!("`{name} over ...` reads a year from the data"))?;
-        let reason = self.reason(Reason::Fact(format!("{name} over {}", year.normalize())));
-        let position = self.policy.inputs.iter().position(|i| &i.name == name);
-        let slot = match (
-            position.and_then(|p| self.program.inputs.get(p)),
-            year.fract().is_zero(),
-            i32::try_from(year.trunc().mantissa()),
-        ) {
-            (Some(InputSlot::Series { years, .. }), true, Ok(y)) => {
-                years.iter().find(|(yy, _)| *yy == y).map(|(_, s)| *s)
+    fn series_at(&mut self, series: &ir::Expr, year: &ir::Expr) -> Result<Node, String> {
+        // An input read with a year from the policy has a slot per year.
+        if let (ExprKind::Input { name }, Some(year)) = (&series.kind, fold_year(self.policy, year))
+        {
+            let reason = self.reason(Reason::Fact(format!("{name} over {}", year.normalize())));
+            let position = self.input_index.get(name.as_str()).copied();
+            let slot = match (
+                position.and_then(|p| self.program.inputs.get(p)),
+                whole_year(year),
+            ) {
+                (Some(InputSlot::Series { years, .. }), Some(y)) => {
+                    years.iter().find(|(yy, _)| *yy == y).map(|(_, s)| *s)
+                }
+                _ => None,
+            };
+            return Ok(match slot {
+                Some(slot) => Node::Input { slot, reason },
+                None => Node::Unknown(reason),
+            });
+        }
+        let path = self.fact_path(series);
+        Ok(Node::SeriesAt(Box::new(SeriesNode {
+            series: self.expr(series)?,
+            year: self.expr(year)?,
+            path,
+        })))
+    }
+
+    /// The path of the fact `expr` reads, as the reference names it
+    /// (`fact_path`): inputs, bound elements and their fields.
+    fn fact_path(&self, expr: &ir::Expr) -> Option<Path> {
+        match &expr.kind {
+            ExprKind::Input { name } => Some(Path::Input(name.as_str().into())),
+            ExprKind::Var { name } => {
+                let slot = self.var_slot(name)?;
+                self.program
+                    .var_paths
+                    .get(at(slot))?
+                    .as_ref()
+                    .map(|_| Path::Element(slot))
             }
-            (Some(InputSlot::Series { .. }), _, _) => None,
-            _ => return Err(format!("`{name}` is not a series of scalars")),
+            ExprKind::Field { record, field } => self
+                .fact_path(record)
+                .map(|p| Path::Field(Box::new(p), field.as_str().into())),
+            _ => None,
+        }
+    }
+
+    /// The innermost binding of `name`, as the reference looks it up.
+    fn var_slot(&self, name: &str) -> Option<u32> {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, slot)| *slot)
+    }
+
+    /// A missing fact at `path` as a reason: one of the policy's when the
+    /// path names the same fact for every record.
+    fn fact(&mut self, path: Path) -> Fact {
+        if path.is_static() {
+            let name = render_static(&path);
+            Fact::Static(self.reason(Reason::Fact(name)))
+        } else {
+            Fact::Path(path)
+        }
+    }
+
+    fn field(&mut self, record: &ir::Expr, field: &str) -> Result<Node, String> {
+        let position = self
+            .read_fields(&record.ty)
+            .iter()
+            .position(|f| f == field)
+            .ok_or_else(|| format!("the field `{field}` has no place in the record"))?;
+        let fact = match self.fact_path(record) {
+            Some(path) => self.fact(Path::Field(Box::new(path), field.into())),
+            None => Fact::Static(self.reason(Reason::Fact(field.to_string()))),
         };
-        Ok(match slot {
-            Some(slot) => Node::Input { slot, reason },
-            None => Node::Unknown(reason),
-        })
+        Ok(Node::Field(Box::new(FieldNode {
+            record: self.expr(record)?,
+            position: index(position),
+            fact,
+        })))
+    }
+
+    fn aggregate(
+        &mut self,
+        kind: AggregateKind,
+        var: Option<&str>,
+        list: &ir::Expr,
+        body: Option<&ir::Expr>,
+    ) -> Result<Node, String> {
+        let path = self.fact_path(list);
+        let list = self.expr(list)?;
+        let (var, body) = match (body, var) {
+            (Some(body), Some(name)) => {
+                let slot = index(self.program.var_paths.len());
+                self.program.var_paths.push(path.clone());
+                let fact = match &path {
+                    Some(_) => Fact::Path(Path::Element(slot)),
+                    None => Fact::Static(self.reason(Reason::Fact(name.to_string()))),
+                };
+                self.program.var_facts.push(fact);
+                self.scopes.push((name.to_string(), slot));
+                let body = self.expr(body);
+                self.scopes.pop();
+                (Some(slot), Some(body?))
+            }
+            (Some(body), None) => (None, Some(self.expr(body)?)),
+            (None, _) => (None, None),
+        };
+        Ok(Node::Aggregate(Box::new(AggregateNode {
+            kind,
+            var,
+            list,
+            body,
+            path,
+        })))
     }
 
     pub(super) fn expr(&mut self, expr: &ir::Expr) -> Result<Node, String> {
@@ -387,23 +524,17 @@ impl<'p> Compiler<'p> {
             ExprKind::Literal { value } => Node::Const(self.literal(value)?),
             ExprKind::Input { name } => self.input(name)?,
             ExprKind::Const { name } => match self
-                .policy
                 .constants
-                .iter()
-                .find(|c| &c.name == name)
+                .get(name.as_str())
                 .and_then(|c| c.value.as_ref())
             {
                 Some(value) => Node::Const(self.literal(value)?),
                 None => Node::Unknown(self.reason(Reason::Tbd(name.clone()))),
             },
-            ExprKind::Def { name } => {
-                match self.policy.definitions.iter().position(|d| &d.name == name) {
-                    Some(n) if n < self.program.definitions.len() => Node::Def(index(n)),
-                    _ => Node::Unknown(
-                        self.reason(Reason::Undefined(format!("definition `{name}`"))),
-                    ),
-                }
-            }
+            ExprKind::Def { name } => match self.definition_index.get(name.as_str()).copied() {
+                Some(n) if n < self.program.definitions.len() => Node::Def(index(n)),
+                _ => Node::Unknown(self.reason(Reason::Undefined(format!("definition `{name}`")))),
+            },
             ExprKind::PolicyYear => Node::Const(Scalar::Decimal(Decimal::from(self.policy.year))),
             ExprKind::Outcome { decision } => {
                 match self.decided.iter().position(|d| *d == decision.as_str()) {
@@ -464,12 +595,30 @@ impl<'p> Compiler<'p> {
                 known: *known,
                 operand: Box::new(self.expr(operand)?),
             },
-            ExprKind::Var { .. }
-            | ExprKind::Field { .. }
-            | ExprKind::InList { .. }
-            | ExprKind::Aggregate { .. } => {
-                return Err("the policy reads lists or records".into());
+            ExprKind::Var { name } => match self.var_slot(name) {
+                Some(slot) => Node::Var(slot),
+                None => Node::Unknown(self.reason(Reason::Undefined(format!("variable `{name}`")))),
+            },
+            ExprKind::Field { record, field } => self.field(record, field)?,
+            ExprKind::InList {
+                value,
+                list,
+                negated,
+            } => {
+                let path = self.fact_path(list);
+                Node::InList(Box::new(InListNode {
+                    value: self.expr(value)?,
+                    list: self.expr(list)?,
+                    negated: *negated,
+                    path,
+                }))
             }
+            ExprKind::Aggregate {
+                aggregate,
+                var,
+                list,
+                body,
+            } => self.aggregate(*aggregate, var.as_deref(), list, body.as_deref())?,
         })
     }
 }
@@ -563,4 +712,13 @@ pub(super) fn is_number(ty: &Type) -> bool {
         ty,
         Type::Count | Type::Number | Type::Money | Type::Percent | Type::Year
     )
+}
+
+/// A path without elements, as the reference renders it.
+fn render_static(path: &Path) -> String {
+    match path {
+        Path::Input(name) => name.to_string(),
+        Path::Element(_) => String::new(),
+        Path::Field(record, field) => format!("{}.{field}", render_static(record)),
+    }
 }

@@ -34,22 +34,29 @@
 //! undefined computation) into a bit set over the policy's possible reasons,
 //! numbered in the order the reference interpreter sorts them.
 //!
-//! Policies that read lists, records or text (aggregates, `in list`, fields,
-//! text comparisons), or index a series with a year that depends on the data,
-//! are not compiled: [`Program::compile`] says why and callers fall back to the
-//! reference interpreter.
+//! Lists, records, texts and whole series live in side arenas of the
+//! [`Record`] (see `layout`): a slot holds a `Copy` scalar pointing into
+//! them, so aggregates (`any`, `all`, `count`, `sum`), `in list`, fields of
+//! records and list elements, text comparisons and `series over <year from
+//! the data>` evaluate without allocating. Reasons that name an element or
+//! a year from the data (`therapists[1].big_registered`) are rendered on the
+//! cold path only. Every construct of the IR is compiled; [`Program::compile`]
+//! still refuses a policy whose durations do not fit 32 bits, which callers
+//! then leave to the reference interpreter.
 
 mod compare;
 mod compile;
+mod layout;
 mod node;
 mod reasons;
 mod table;
 
 use rust_decimal::Decimal;
 
-use super::{Facts, Reason, Status, Truth, Value};
+use super::{Reason, Status, Truth};
 use crate::ir::{self, ArithOp, DurationUnit};
-use node::{Node, leaves_truth};
+use layout::{EMPTY_SIDE, Layout, Side};
+use node::{Node, Path, leaves_truth};
 use table::DecisionTable;
 
 /// A value of the compiled evaluator.
@@ -70,6 +77,25 @@ pub enum Scalar {
     },
     /// An index into the program's sorted table of enum values and outcomes.
     Enum(u32),
+    /// A text of the record: bytes `start..start + len` of its text buffer.
+    Text {
+        start: u32,
+        len: u32,
+    },
+    /// A text of the policy: an index into the program's text constants.
+    ConstText(u32),
+    /// A list of the record: elements `start..start + len` of its element
+    /// arena.
+    List {
+        start: u32,
+        len: u32,
+    },
+    /// A record value: its fields (those the policy reads, in the order of
+    /// its [`Layout`]) are the record's elements from `start` on.
+    Record(u32),
+    /// A yearly series: its years are the record's series entries with this
+    /// id (a series input's id is its input number).
+    Series(u32),
 }
 
 impl Scalar {
@@ -102,11 +128,12 @@ enum Undefined {
     DateOutOfRange,
     NoResult(ArithOp),
     NotComparable,
+    SumTooLarge,
 }
 
 /// Every reason a computation can have no value; the compiler registers
 /// them as reasons `0..UNDEFINED.len()`.
-const UNDEFINED: [Undefined; 8] = [
+const UNDEFINED: [Undefined; 9] = [
     Undefined::DivisionByZero,
     Undefined::TooLarge,
     Undefined::DateOutOfRange,
@@ -115,6 +142,7 @@ const UNDEFINED: [Undefined; 8] = [
     Undefined::NoResult(ArithOp::Mul),
     Undefined::NoResult(ArithOp::Div),
     Undefined::NotComparable,
+    Undefined::SumTooLarge,
 ];
 
 impl Undefined {
@@ -132,6 +160,7 @@ impl Undefined {
             Undefined::DateOutOfRange => "a date is out of range".into(),
             Undefined::NoResult(op) => format!("`{}` on these values has no result", op.symbol()),
             Undefined::NotComparable => "these values cannot be compared".into(),
+            Undefined::SumTooLarge => "the sum is too large".into(),
         }
     }
 }
@@ -140,14 +169,23 @@ impl Undefined {
 #[derive(Debug, Clone)]
 enum InputSlot {
     /// Not read by the compiled program: read by no rule or definition, or
-    /// text, lists, records, durations.
+    /// a duration (which cannot be a fact).
     Unused,
+    /// A boolean, number, date, month, time or enum, in its slot.
     Scalar(u32),
-    /// A yearly series: the slot of its presence and of every year the
-    /// policy reads.
+    /// A text, list or record: its slot holds the scalar that points into
+    /// the record's side data, laid out as `layout` says.
+    Stored { slot: u32, layout: Layout },
+    /// A yearly series: the slot of its presence (holding `Series(input)`)
+    /// and of every year the policy reads with a constant year, each laid
+    /// out as `of`. With `full`, every year is also kept in the record's
+    /// series entries, for years that depend on the data and for the series
+    /// read as a value (through a definition).
     Series {
         present: u32,
         years: Vec<(i32, u32)>,
+        of: Layout,
+        full: bool,
     },
 }
 
@@ -237,26 +275,47 @@ pub struct Program {
     /// Declaration position -> position in `decisions`.
     declared: Vec<usize>,
     decision_names: Vec<String>,
+    /// The policy's text literals, by [`Scalar::ConstText`] index.
+    texts: Vec<String>,
+    /// Per aggregate that binds an element, by its variable slot: the
+    /// list's fact path, to name the bound element (`therapists[1]`).
+    var_paths: Vec<Option<Path>>,
+    /// Per variable slot: the reason of an unknown element.
+    var_facts: Vec<node::Fact>,
+    /// Whether records carry side data (texts, lists, records, series
+    /// entries): tables then keep it per record.
+    has_side: bool,
 }
 
 /// One provider's inputs, laid out for one program: get an empty one from
 /// [`Program::record`] and fill it with [`Program::set_input`]. Only the
 /// inputs the policy reads have a slot.
+///
+/// Texts, lists, records and series entries live in side arenas of the
+/// record that the slots point into; [`Program::clear`] empties them and
+/// keeps their memory, so refilling a record allocates nothing once it has
+/// held a provider as large.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Record {
     slots: Vec<Scalar>,
+    side: Side,
 }
 
 impl Record {
     pub fn row(&self) -> Row<'_> {
-        Row { slots: &self.slots }
+        Row {
+            slots: &self.slots,
+            side: &self.side,
+        }
     }
 }
 
-/// The inputs of one provider, borrowed from a [`Record`] or a [`Table`].
+/// The inputs of one provider, borrowed from a [`Record`] or a [`Table`]:
+/// its slots and its side data.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     slots: &'a [Scalar],
+    side: &'a Side,
 }
 
 impl Row<'_> {
@@ -268,10 +327,15 @@ impl Row<'_> {
 
 /// Many providers' records in one block of memory, for deciding a
 /// population held in memory (again and again, or under two policies'
-/// versions) without a pointer per provider.
+/// versions) without a pointer per provider. For a program that reads
+/// texts, lists, records or whole series, each record's side data is kept
+/// next to the block, one [`Side`] per record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     slots: Vec<Scalar>,
+    /// One per record when the program's records have side data, else none.
+    sides: Vec<Side>,
+    has_side: bool,
     /// Slots a record takes in `slots`: the program's record width, and at
     /// least one, so that records are whole chunks of `slots` even for a
     /// program that reads no input.
@@ -285,6 +349,9 @@ impl Table {
         let end = (self.len + 1) * self.stride;
         self.slots.extend_from_slice(&record.slots);
         self.slots.resize(end, Scalar::Unknown);
+        if self.has_side {
+            self.sides.push(record.side.clone());
+        }
         self.len += 1;
     }
 
@@ -301,13 +368,18 @@ impl Table {
         let start = i.checked_mul(self.stride)?;
         (i < self.len).then(|| Row {
             slots: self.slots.get(start..start + self.stride).unwrap_or(&[]),
+            side: self.sides.get(i).unwrap_or(&EMPTY_SIDE),
         })
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> + '_ {
         self.slots
             .chunks_exact(self.stride.max(1))
-            .map(|slots| Row { slots })
+            .enumerate()
+            .map(|(i, slots)| Row {
+                slots,
+                side: self.sides.get(i).unwrap_or(&EMPTY_SIDE),
+            })
     }
 }
 
@@ -316,13 +388,21 @@ impl Table {
 pub struct Scratch {
     /// Computed definitions: `(epoch, value)`, valid for the current epoch.
     definitions: Vec<(u32, Scalar)>,
-    /// Definitions already walked while collecting reasons.
+    /// Definitions already walked while collecting reasons, stamped with
+    /// the walk's number; `probed` likewise for [`Program::has_reasons`].
     walked: Vec<u32>,
+    probed: Vec<u32>,
     epoch: u32,
     walk: u32,
+    probe: u32,
     results: Vec<DecisionState>,
     /// `decisions * words` bits: the reasons of each undetermined decision.
     why: Vec<u64>,
+    /// Per decision: the reasons that name a list element or a year from
+    /// the data (`therapists[1].big_registered`), which have no bit; sorted.
+    extra: Vec<Vec<Reason>>,
+    /// Per variable slot: the element bound and its index in the list.
+    vars: Vec<(Scalar, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -356,6 +436,7 @@ impl Program {
     pub fn record(&self) -> Record {
         Record {
             slots: vec![Scalar::Unknown; self.slot_count],
+            side: Side::default(),
         }
     }
 
@@ -363,6 +444,8 @@ impl Program {
     pub fn table(&self) -> Table {
         Table {
             slots: Vec::new(),
+            sides: Vec::new(),
+            has_side: self.has_side,
             stride: self.slot_count.max(1),
             len: 0,
         }
@@ -373,8 +456,10 @@ impl Program {
         Scratch {
             definitions: vec![(0, Scalar::Unknown); self.definitions.len()],
             walked: vec![0; self.definitions.len()],
+            probed: vec![0; self.definitions.len()],
             epoch: 0,
             walk: 0,
+            probe: 0,
             // A decision without rules always takes its default: decided
             // here once, skipped by `run`.
             results: self
@@ -387,113 +472,15 @@ impl Program {
                 })
                 .collect(),
             why: vec![0; self.decisions.len() * self.words],
+            extra: vec![Vec::new(); self.decisions.len()],
+            vars: vec![(Scalar::Unknown, 0); self.var_paths.len()],
         }
     }
 
     /// Forgets the inputs of the previous provider: every input unknown.
     pub fn clear(&self, record: &mut Record) {
         record.slots.fill(Scalar::Unknown);
-    }
-
-    /// Converts a value of the reference interpreter.
-    fn scalar(&self, value: &Value) -> Scalar {
-        match value {
-            Value::Bool(b) => Scalar::Bool(*b),
-            Value::Decimal(d) => Scalar::Decimal(*d),
-            Value::Date(d) => Scalar::Date(*d),
-            Value::Month(m) => Scalar::Month(*m),
-            Value::Time(t) => Scalar::Time(*t),
-            Value::Duration { amount, unit } => {
-                i32::try_from(*amount).map_or(Scalar::Unknown, |amount| Scalar::Duration {
-                    amount,
-                    unit: *unit,
-                })
-            }
-            Value::Enum(name) => self.enum_index(name).map_or(Scalar::Unknown, Scalar::Enum),
-            Value::Unknown
-            | Value::Text(_)
-            | Value::Series(_)
-            | Value::List(_)
-            | Value::Record(_) => Scalar::Unknown,
-        }
-    }
-
-    fn enum_index(&self, name: &str) -> Option<u32> {
-        self.enums
-            .binary_search_by(|e| e.as_str().cmp(name))
-            .ok()
-            .map(index)
-    }
-
-    /// Sets input number `input` (its position in the policy's inputs).
-    #[inline]
-    pub fn set_input(&self, record: &mut Record, input: usize, value: &Value) {
-        match (self.inputs.get(input), value) {
-            (Some(InputSlot::Scalar(slot)), _) => {
-                let scalar = self.scalar(value);
-                if let Some(s) = record.slots.get_mut(at(*slot)) {
-                    *s = scalar;
-                }
-            }
-            (Some(InputSlot::Series { present, years }), Value::Series(values)) => {
-                if let Some(p) = record.slots.get_mut(at(*present)) {
-                    *p = Scalar::Bool(true);
-                }
-                for (year, slot) in years {
-                    let scalar = values.get(year).map_or(Scalar::Unknown, |v| self.scalar(v));
-                    if let Some(s) = record.slots.get_mut(at(*slot)) {
-                        *s = scalar;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Sets one year of series input number `input`; the series is then
-    /// present.
-    pub fn set_series_year(&self, record: &mut Record, input: usize, year: i32, value: &Value) {
-        if let Some(InputSlot::Series { present, years }) = self.inputs.get(input) {
-            if let Some(p) = record.slots.get_mut(at(*present)) {
-                *p = Scalar::Bool(true);
-            }
-            if let Some((_, slot)) = years.iter().find(|(y, _)| *y == year) {
-                let scalar = self.scalar(value);
-                if let Some(s) = record.slots.get_mut(at(*slot)) {
-                    *s = scalar;
-                }
-            }
-        }
-    }
-
-    /// Sets enum input number `input` (of series input `input`, year
-    /// `year`) to the value named `name`, as [`Program::set_input`] with a
-    /// `Value::Enum` but without one.
-    pub fn set_enum(&self, record: &mut Record, input: usize, year: Option<i32>, name: &str) {
-        let scalar = self.enum_index(name).map_or(Scalar::Unknown, Scalar::Enum);
-        let slot = match (self.inputs.get(input), year) {
-            (Some(InputSlot::Scalar(slot)), None) => Some(*slot),
-            (Some(InputSlot::Series { present, years }), Some(year)) => {
-                if let Some(p) = record.slots.get_mut(at(*present)) {
-                    *p = Scalar::Bool(true);
-                }
-                years.iter().find(|(y, _)| *y == year).map(|(_, s)| *s)
-            }
-            _ => None,
-        };
-        if let Some(s) = slot.and_then(|slot| record.slots.get_mut(at(slot))) {
-            *s = scalar;
-        }
-    }
-
-    /// Clears `record` and loads one provider's facts into it.
-    pub fn load_facts(&self, record: &mut Record, facts: &Facts) {
-        self.clear(record);
-        for (i, name) in self.input_names.iter().enumerate() {
-            if let Some(value) = facts.get(name) {
-                self.set_input(record, i, value);
-            }
-        }
+        record.side.clear();
     }
 
     /// The decisions, in declaration order.
