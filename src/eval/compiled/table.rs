@@ -161,7 +161,15 @@ pub(super) enum Formula {
 impl Formula {
     /// `node` as a formula over `leaves` (added to as new tests appear);
     /// `None` when it is not built from leaf tests.
+    ///
+    /// Gives up as soon as there are more leaves than a table can keep
+    /// after [`merge_known`] (which at most halves them), so interning,
+    /// linear in the leaves so far, stays cheap however large the decision.
     pub(super) fn of(node: &Node, leaves: &mut Vec<Leaf>) -> Option<Formula> {
+        const MOST_LEAVES: usize = 2 * TABLE_LEAVES;
+        if leaves.len() > MOST_LEAVES {
+            return None;
+        }
         fn intern(leaves: &mut Vec<Leaf>, leaf: Leaf) -> usize {
             match leaves.iter().position(|l| *l == leaf) {
                 Some(i) => i,
@@ -208,7 +216,13 @@ impl Formula {
             ),
             Node::Leaves(op, operands) => Formula::Logic(
                 *op,
-                operands.iter().map(|l| leaf(leaves, l.clone())).collect(),
+                operands
+                    .iter()
+                    .map(|l| {
+                        let formula = leaf(leaves, l.clone());
+                        (leaves.len() <= MOST_LEAVES).then_some(formula)
+                    })
+                    .collect::<Option<_>>()?,
             ),
             _ => return None,
         })
