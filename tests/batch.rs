@@ -349,7 +349,7 @@ fn lists_from_csv_are_a_usage_error() {
         run.stderr
     );
     assert!(run.stdout.is_empty());
-    // As JSON Lines the same policy is fine (the reference interpreter decides).
+    // As JSON Lines the same policy is fine.
     let run = regel(&["eval", LISTS, "--data", &fixture("lists.jsonl")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let rows = csv_rows(&run.stdout);

@@ -29,7 +29,7 @@ pub use facts::Facts;
 pub use value::{Truth, Value};
 
 /// Why a value is unknown.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum Reason {
     /// A fact absent from the data: `bi over 2023`, `therapists[1].big_registered`.
