@@ -905,3 +905,25 @@ fn an_error_inside_a_json_array_is_placed_in_the_file() {
     );
     assert_eq!(counts(&run), (2, 2, 0));
 }
+
+#[test]
+fn text_cells_are_read_on_the_compiled_path() {
+    let csv =
+        "id,agb_code,patients\nt1,04-123456,40\nt2,04-999999,40\nt3,,40\nt4,\"04-123456\",40\n";
+    let run = regel_with_stdin(
+        &["eval", "tests/fixtures/batch/text.regel", "--data", "-"],
+        Some(csv),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(
+        rows[1][0..4],
+        ["t1", "eligible", "decided", "known_practice"]
+    );
+    assert_eq!(rows[2][0..4], ["t2", "not_eligible", "decided", ""]);
+    assert_eq!(rows[3][0..4], ["t3", "manual_review", "decided", "no_code"]);
+    assert_eq!(
+        rows[4][0..4],
+        ["t4", "eligible", "decided", "known_practice"]
+    );
+}

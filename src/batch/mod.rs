@@ -266,8 +266,14 @@ impl<'p> Batch<'p> {
                 (Type::Series { of }, Some(_)) => of.as_ref(),
                 (ty, _) => ty,
             };
-            if self.program.is_some() && *ty == Type::Text {
-                // Any text is a valid text, and the compiled program reads none.
+            // A text goes into the record as it is (any text is a valid
+            // text; an empty cell is a missing one).
+            if let (Some(program), Some((record, _)), Type::Text) =
+                (&self.program, worker.compiled.as_mut(), ty)
+            {
+                if !cell.is_empty() {
+                    program.set_text(record, input, year, cell);
+                }
                 continue;
             }
             // An enum value goes into the record as its index, without the

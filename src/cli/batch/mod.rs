@@ -587,7 +587,7 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
     if let Err(e) = sink.flush() {
         failure = Some(usage_error(&format!("cannot write the output: {e}")));
     }
-    eprintln!("{}", summary_line(&summary, policy));
+    eprintln!("{}", summary_line(&summary, policy, batch.fallback()));
     if let Some(exit) = failure {
         return exit;
     }
@@ -746,7 +746,7 @@ fn eprint_above(progress: Option<&indicatif::ProgressBar>, line: &str) {
     }
 }
 
-fn summary_line(summary: &Summary, policy: &regel::ir::Policy) -> String {
+fn summary_line(summary: &Summary, policy: &regel::ir::Policy, fallback: Option<&str>) -> String {
     let decision = policy.decisions.first().map_or("", |d| d.name.as_str());
     let outcomes: Vec<String> = summary
         .outcomes
@@ -766,6 +766,11 @@ fn summary_line(summary: &Summary, policy: &regel::ir::Policy) -> String {
         line.push_str(&format!(
             " (stopped at row {row}; --on-error skip or report to go on)"
         ));
+    }
+    // Which evaluator decided: the two decide alike, but one is much faster.
+    match fallback {
+        None => line.push_str("; decided by the compiled evaluator"),
+        Some(why) => line.push_str(&format!("; decided by the reference interpreter ({why})")),
     }
     line
 }
