@@ -902,7 +902,7 @@ fn deep_facts_json_is_an_error_not_a_crash() {
         assert_clean_exit(&output, &[1]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("E0508") && stderr.contains("deeper than 100 levels"),
+            stderr.contains("E0508") && stderr.contains("128 levels deep"),
             "{stderr}"
         );
         assert!(output.stdout.is_empty());

@@ -16,7 +16,9 @@
 mod cells;
 mod csv;
 mod ids;
+mod json_row;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -34,6 +36,8 @@ pub use ids::{IdHash, Ids};
 pub struct Batch<'p> {
     policy: &'p ir::Policy,
     program: Option<Program>,
+    /// Reads JSON rows straight into the program's records.
+    rows: json_row::RowReader<'p>,
     fallback: Option<String>,
     strict: bool,
     /// With explanations: the policy's sources, which they quote.
@@ -47,6 +51,8 @@ pub struct Worker<'b> {
     compiled: Option<(Record, Scratch)>,
     /// The decisions of the last row decided.
     decisions: Vec<DecisionRow<'b>>,
+    /// The inputs a JSON row has given so far (a bit each).
+    seen: Vec<u64>,
     /// Its explanation, when the batch explains.
     explanation: Option<serde_json::Value>,
 }
@@ -133,6 +139,7 @@ impl<'p> Batch<'p> {
         match Program::compile(policy) {
             Ok(program) => Batch {
                 policy,
+                rows: json_row::RowReader::new(&policy.inputs, false),
                 program: Some(program),
                 fallback: None,
                 strict: false,
@@ -140,6 +147,7 @@ impl<'p> Batch<'p> {
             },
             Err(why) => Batch {
                 policy,
+                rows: json_row::RowReader::new(&policy.inputs, false),
                 program: None,
                 fallback: Some(why),
                 strict: false,
@@ -153,6 +161,7 @@ impl<'p> Batch<'p> {
     /// instead of being ignored.
     pub fn strict(mut self, strict: bool) -> Batch<'p> {
         self.strict = strict;
+        self.rows = json_row::RowReader::new(&self.policy.inputs, strict);
         self
     }
 
@@ -162,6 +171,15 @@ impl<'p> Batch<'p> {
         self.explain = Some(sources);
         if self.program.take().is_some() {
             self.fallback = Some("rows are explained".into());
+        }
+        self
+    }
+
+    /// Decides every row with the reference interpreter (`--evaluator
+    /// reference`), to check the compiled evaluator against it.
+    pub fn reference(mut self) -> Batch<'p> {
+        if self.program.take().is_some() {
+            self.fallback = Some("--evaluator reference".into());
         }
         self
     }
@@ -180,6 +198,7 @@ impl<'p> Batch<'p> {
         Worker {
             compiled: self.program.as_ref().map(|p| (p.record(), p.scratch())),
             decisions: Vec::new(),
+            seen: Vec::new(),
             explanation: None,
         }
     }
@@ -340,6 +359,56 @@ impl<'p> Batch<'p> {
             decisions: &worker.decisions,
             explanation: worker.explanation.as_ref(),
         })
+    }
+
+    /// Decides one line of JSON Lines: its id (when it has one) and result.
+    /// On the compiled path the facts go straight from the text into the
+    /// record; a row with any problem is read by the full reader, which
+    /// reports it as `--facts` would.
+    pub fn eval_json_line<'b, 'w, 't>(
+        &'b self,
+        worker: &'w mut Worker<'b>,
+        place: Place,
+        line: &'t [u8],
+        id_column: &str,
+    ) -> (Option<Cow<'t, str>>, RowResult<'w, 'b>) {
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => text,
+            Err(e) => return (None, Err(place.all(vec![not_utf8(line, &e)]))),
+        };
+        if let (Some(program), Some((record, _))) = (&self.program, worker.compiled.as_mut()) {
+            if let Ok(id) = self
+                .rows
+                .read(program, record, &mut worker.seen, text, id_column)
+            {
+                self.decide(worker, &Facts::new(), false);
+                let decided = Decisions {
+                    decisions: &worker.decisions,
+                    explanation: worker.explanation.as_ref(),
+                };
+                return (id, Ok(decided));
+            }
+        }
+        match eval::json::parse(text) {
+            Ok(json) => {
+                let id = json_id(&json, id_column).map(Cow::Owned);
+                (id, self.eval_json(worker, place, &json, id_column))
+            }
+            Err(problem) => (None, Err(place.all(vec![problem]))),
+        }
+    }
+
+    /// Whether a line of JSON Lines is read straight into the compiled
+    /// record (`true`), or needs the full reader: it has a problem, or the
+    /// policy is decided by the reference interpreter.
+    pub fn reads_directly(&self, worker: &mut Worker<'_>, line: &str, id_column: &str) -> bool {
+        match (&self.program, worker.compiled.as_mut()) {
+            (Some(program), Some((record, _))) => self
+                .rows
+                .read(program, record, &mut worker.seen, line, id_column)
+                .is_ok(),
+            _ => false,
+        }
     }
 
     /// Decides one JSON row: an object keyed by input name, as `--facts`

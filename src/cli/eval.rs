@@ -40,6 +40,11 @@ pub struct Args {
     /// With --data: the CSV field delimiter (`;`, `tab`, ...)
     #[arg(long, default_value = ",", requires = "data", value_parser = parse_delimiter)]
     delimiter: u8,
+    /// With --data: which evaluator decides: `compiled` (default) or
+    /// `reference`, the tree-walking interpreter the compiled one is tested
+    /// against (slower; the output is the same)
+    #[arg(long, value_enum, default_value_t = Evaluator::Compiled, requires = "data")]
+    evaluator: Evaluator,
     /// Report facts the policy does not read (they are ignored otherwise);
     /// with --data: CSV columns or JSON keys that are not inputs
     #[arg(long)]
@@ -54,6 +59,14 @@ pub struct Args {
     /// or jsonl
     #[arg(long, value_enum)]
     format: Option<EvalFormat>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Evaluator {
+    /// The compiled evaluator
+    Compiled,
+    /// The reference interpreter
+    Reference,
 }
 
 /// A delimiter: one ASCII character, or `tab`.
@@ -242,6 +255,7 @@ pub fn run(args: &Args) -> Exit {
                     on_error: args.on_error,
                     strict: args.strict,
                     delimiter: args.delimiter,
+                    reference: args.evaluator == Evaluator::Reference,
                     explain: args.explain.then_some(&loaded.sources),
                 },
             );

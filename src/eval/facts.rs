@@ -70,25 +70,69 @@ struct Reader {
     strict: bool,
 }
 
-fn json_kind(json: &Json) -> &'static str {
-    match json {
-        Json::Null => "null",
-        Json::Bool(_) => "true/false",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a text",
-        Json::Array(_) => "a list",
-        Json::Object(_) => "an object",
+/// A JSON value as far as reading a scalar needs it: its kind, and the text
+/// of a number or string. The tree reader here and the streaming reader of
+/// batch rows both read scalars through it, so they accept and refuse alike.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Raw<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number's text, exactly as written.
+    Number(&'a str),
+    Text(&'a str),
+    List,
+    Object,
+}
+
+impl Raw<'_> {
+    fn kind(self) -> &'static str {
+        match self {
+            Raw::Null => "null",
+            Raw::Bool(_) => "true/false",
+            Raw::Number(_) => "a number",
+            Raw::Text(_) => "a text",
+            Raw::List => "a list",
+            Raw::Object => "an object",
+        }
     }
 }
 
+fn raw(json: &Json) -> Raw<'_> {
+    match json {
+        Json::Null => Raw::Null,
+        Json::Bool(b) => Raw::Bool(*b),
+        Json::Number(n) => Raw::Number(n.as_str()),
+        Json::String(s) => Raw::Text(s),
+        Json::Array(_) => Raw::List,
+        Json::Object(_) => Raw::Object,
+    }
+}
+
+fn json_kind(json: &Json) -> &'static str {
+    raw(json).kind()
+}
+
+/// The value of a scalar fact of type `ty` (not a series, list or record),
+/// or `None` when the data has a problem there (or a structured type is
+/// asked for): what [`load`] reads, for a reader that needs no diagnostics
+/// because it hands rows with problems to [`load`].
+pub(crate) fn scalar_value(ty: &Type, raw: Raw<'_>) -> Option<Value> {
+    let mut reader = Reader {
+        problems: Vec::new(),
+        strict: false,
+    };
+    let value = reader.scalar(raw, ty, "");
+    reader.problems.is_empty().then_some(value)
+}
+
 impl Reader {
-    fn wrong(&mut self, path: &str, ty: &Type, json: &Json, help: Option<&str>) -> Value {
+    fn wrong(&mut self, path: &str, ty: &Type, raw: Raw<'_>, help: Option<&str>) -> Value {
         let mut d = Diagnostic::new(
             Code::E0502,
             format!(
                 "`{path}` should be {}, but the data has {}",
                 crate::check::types::phrase(ty),
-                json_kind(json)
+                raw.kind()
             ),
         )
         .with_path(path);
@@ -100,19 +144,37 @@ impl Reader {
     }
 
     fn value(&mut self, json: &Json, ty: &Type, path: &str) -> Value {
-        if json.is_null() {
+        match (ty, json) {
+            (_, Json::Null) => Value::Unknown,
+            (Type::Series { of }, _) => self.series(json, of, path),
+            (Type::List { of }, Json::Array(items)) => Value::List(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.value(item, of, &format!("{path}[{i}]")))
+                    .collect(),
+            ),
+            (Type::Record { fields }, _) => self.record(json, fields, ty, path),
+            _ => self.scalar(raw(json), ty, path),
+        }
+    }
+
+    /// A fact of a type other than series and record, from its JSON kind
+    /// and text (a list only when the data has one).
+    fn scalar(&mut self, json: Raw<'_>, ty: &Type, path: &str) -> Value {
+        if let Raw::Null = json {
             return Value::Unknown;
         }
         match ty {
             Type::Bool => match json {
-                Json::Bool(b) => Value::Bool(*b),
+                Raw::Bool(b) => Value::Bool(b),
                 _ => self.wrong(path, ty, json, Some("write `true` or `false`")),
             },
             Type::Count | Type::Number | Type::Money | Type::Percent | Type::Year => {
                 self.number(json, ty, path)
             }
             Type::Date => match json {
-                Json::String(s) => match jiff::civil::Date::from_str(s) {
+                Raw::Text(s) => match jiff::civil::Date::from_str(s) {
                     Ok(date) if s.len() == 10 => Value::Date(date),
                     _ => {
                         self.problems.push(
@@ -129,7 +191,7 @@ impl Reader {
                 _ => self.wrong(path, ty, json, Some("write dates as \"YYYY-MM-DD\"")),
             },
             Type::Month => match json {
-                Json::String(s) => match crate::ir::YearMonth::parse(s) {
+                Raw::Text(s) => match crate::ir::YearMonth::parse(s) {
                     Some(month) => Value::Month(month),
                     None => {
                         self.problems.push(
@@ -146,7 +208,7 @@ impl Reader {
                 _ => self.wrong(path, ty, json, Some("write months as \"YYYY-MM\"")),
             },
             Type::Time => match json {
-                Json::String(s) => match jiff::civil::Time::from_str(s) {
+                Raw::Text(s) => match jiff::civil::Time::from_str(s) {
                     Ok(time) if s.len() == 5 => Value::Time(time),
                     _ => {
                         self.problems.push(
@@ -164,12 +226,12 @@ impl Reader {
             },
             Type::Duration => self.wrong(path, ty, json, Some("durations cannot be facts")),
             Type::Text => match json {
-                Json::String(s) => Value::Text(s.clone()),
+                Raw::Text(s) => Value::Text(s.to_string()),
                 _ => self.wrong(path, ty, json, Some("write text in double quotes")),
             },
             Type::Enum { values } => match json {
-                Json::String(s) if values.contains(s) => Value::Enum(s.clone()),
-                Json::String(s) => {
+                Raw::Text(s) if values.iter().any(|v| v == s) => Value::Enum(s.to_string()),
+                Raw::Text(s) => {
                     let mut d = Diagnostic::new(
                         Code::E0505,
                         format!(
@@ -186,29 +248,20 @@ impl Reader {
                 }
                 _ => self.wrong(path, ty, json, None),
             },
-            Type::Series { of } => self.series(json, of, path),
-            Type::List { of } => match json {
-                Json::Array(items) => Value::List(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, item)| self.value(item, of, &format!("{path}[{i}]")))
-                        .collect(),
-                ),
-                _ => self.wrong(path, ty, json, Some("write a JSON list `[...]`")),
-            },
-            Type::Record { fields } => self.record(json, fields, ty, path),
-            Type::Invalid => Value::Unknown,
+            Type::List { .. } => self.wrong(path, ty, json, Some("write a JSON list `[...]`")),
+            Type::Series { .. } | Type::Record { .. } | Type::Invalid => Value::Unknown,
         }
     }
+}
 
+impl Reader {
     /// A count, number, money amount, percentage or year: a JSON number,
     /// or a text written as policies write numbers (`"250000.00"`, `"35%"`),
     /// read exactly or refused with the reason.
-    fn number(&mut self, json: &Json, ty: &Type, path: &str) -> Value {
+    fn number(&mut self, json: Raw<'_>, ty: &Type, path: &str) -> Value {
         let read = match json {
-            Json::Number(n) => json_number(ty, &n.to_string()),
-            Json::String(s) if looks_like_a_number(s) => number_text(ty, s.trim()),
+            Raw::Number(n) => json_number(ty, n),
+            Raw::Text(s) if looks_like_a_number(s) => number_text(ty, s.trim()),
             _ => return self.wrong(path, ty, json, Some(number_help(ty))),
         };
         match read {
@@ -227,7 +280,7 @@ impl Reader {
                 &Type::Series {
                     of: Box::new(of.clone()),
                 },
-                json,
+                raw(json),
                 Some("write one value per year: {\"2023\": 120, \"2024\": 131}"),
             );
         };
@@ -253,7 +306,7 @@ impl Reader {
             return self.wrong(
                 path,
                 ty,
-                json,
+                raw(json),
                 Some("write a JSON object with the record's fields"),
             );
         };

@@ -5,18 +5,14 @@
 //! Lines, an element of a JSON array); out comes the value, or one coded
 //! diagnostic: E0511 for an object with the same key twice (a plain parse
 //! keeps the last one, so a provider's data would be read half), E0508 for
-//! nesting deeper than [`MAX_DEPTH`], E0501 for text that is not JSON, with
-//! line and column. A byte-order mark at the start is skipped: editors and
+//! nesting as deep as serde_json's limit (128 levels, counting the outer
+//! value), E0501 for text that is not JSON, with line and column. A byte-order mark at the start is skipped: editors and
 //! spreadsheet exports write one.
 
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
 
 use crate::diagnostics::{Code, Diagnostic};
-
-/// The deepest nesting read. Facts have the shape of the inputs' types,
-/// which never nest this deep.
-pub const MAX_DEPTH: usize = 100;
 
 /// Text without its byte-order mark.
 pub fn without_bom(text: &str) -> &str {
@@ -31,7 +27,6 @@ pub fn parse(text: &str) -> Result<Json, Diagnostic> {
     let parsed = Strict {
         found: &mut found,
         path: &mut String::new(),
-        depth: 0,
     }
     .deserialize(&mut deserializer)
     .and_then(|value| deserializer.end().map(|()| value));
@@ -48,7 +43,6 @@ where
     let parsed = Strict {
         found: &mut found,
         path: &mut String::new(),
-        depth: 0,
     }
     .deserialize(deserializer);
     parsed.map_err(|e| (found.problem.take(), e))
@@ -63,6 +57,17 @@ struct Found {
 impl Found {
     fn diagnostic(mut self, error: &serde_json::Error) -> Diagnostic {
         let at = format!("line {}, column {}", error.line(), error.column());
+        if error.to_string().starts_with("recursion limit exceeded") {
+            return Diagnostic::new(
+                Code::E0508,
+                format!(
+                    "the JSON nests 128 levels deep or more (at line {}, column {})",
+                    error.line(),
+                    error.column()
+                ),
+            )
+            .with_help("facts are flat records: inputs, yearly series and lists of records");
+        }
         match self.problem.take() {
             // A key given twice is placed by its path; where the reader
             // noticed it (after the value) says nothing more.
@@ -78,7 +83,6 @@ impl Found {
 struct Strict<'a> {
     found: &'a mut Found,
     path: &'a mut String,
-    depth: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for Strict<'_> {
@@ -94,22 +98,7 @@ impl Strict<'_> {
         Strict {
             found: self.found,
             path: self.path,
-            depth: self.depth + 1,
         }
-    }
-
-    fn too_deep<E: serde::de::Error>(&mut self) -> Result<(), E> {
-        if self.depth < MAX_DEPTH {
-            return Ok(());
-        }
-        self.found.problem = Some(
-            Diagnostic::new(
-                Code::E0508,
-                format!("the JSON nests deeper than {MAX_DEPTH} levels"),
-            )
-            .with_help("facts are flat records: inputs, yearly series and lists of records"),
-        );
-        Err(E::custom("nested too deeply"))
     }
 }
 
@@ -159,7 +148,6 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Json, A::Error> {
-        self.too_deep()?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         let base = self.path.len();
         loop {
@@ -175,7 +163,6 @@ impl<'de> Visitor<'de> for Strict<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Json, A::Error> {
-        self.too_deep()?;
         // With `arbitrary_precision`, a number arrives as a map with one
         // private key; serde_json's own `Value` knows how to take it.
         let mut object = Map::new();

@@ -63,6 +63,8 @@ pub struct Options<'a> {
     pub strict: bool,
     /// The CSV field delimiter.
     pub delimiter: u8,
+    /// Decide with the reference interpreter instead of the compiled evaluator.
+    pub reference: bool,
     /// Explain every row, quoting these sources.
     pub explain: Option<&'a regel::source::SourceMap>,
 }
@@ -398,6 +400,9 @@ pub fn run(policy: &regel::ir::Policy, options: &Options<'_>) -> Exit {
     if let Some(sources) = options.explain {
         batch = batch.explained(sources);
     }
+    if options.reference {
+        batch = batch.reference();
+    }
     let input: Box<dyn Read + Send> = if is_stdio(options.data) {
         Box::new(std::io::stdin())
     } else {
@@ -714,19 +719,9 @@ fn decide_row<'r, 'w, 'b>(
             (id, result)
         }
         (Raw::Line { text, .. }, None) => {
-            let json = std::str::from_utf8(text)
-                .map_err(|e| regel::batch::not_utf8(text, &e))
-                .and_then(regel::eval::json::parse);
-            match json {
-                Ok(json) => {
-                    let id = json_id(&json, chunk.id_column).map(std::borrow::Cow::Owned);
-                    (
-                        id,
-                        chunk.batch.eval_json(worker, place, &json, chunk.id_column),
-                    )
-                }
-                Err(problem) => (None, Err(place.all(vec![problem]))),
-            }
+            chunk
+                .batch
+                .eval_json_line(worker, place, text, chunk.id_column)
         }
         (Raw::Json { json, .. }, _) => {
             let id = json_id(json, chunk.id_column).map(std::borrow::Cow::Owned);
