@@ -340,15 +340,44 @@ fn batch_agrees_with_single_provider_eval() {
 }
 
 #[test]
-fn lists_from_csv_are_a_usage_error() {
-    let run = regel(&["eval", LISTS, "--data", &fixture("series.csv")]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("reads lists or records (`therapists`)"),
-        "{}",
-        run.stderr
+fn lists_in_csv_are_json_cells() {
+    // A list column holds the list as JSON; an empty cell is a missing list.
+    let csv = "id,fraud_registered,therapists\n\
+               c1,false,\"[{\"\"big_registered\"\": true}]\"\n\
+               c2,false,\"[{\"\"big_registered\"\": false}, {}]\"\n\
+               c3,false,\n\
+               c4,false,[]\n\
+               c5,false,\"[{\"\"big_registered\"\": \"\"yes\"\"}]\"\n\
+               c6,false,[{\n";
+    let run = regel_with_stdin(
+        &["eval", LISTS, "--data", "-", "--on-error", "report"],
+        Some(csv),
     );
-    assert!(run.stdout.is_empty());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rows = csv_rows(&run.stdout);
+    assert_eq!(rows[1][0..4], ["c1", "eligible", "decided", ""]);
+    assert_eq!(
+        rows[2][0..4],
+        ["c2", "not_eligible", "decided", "unregistered"]
+    );
+    assert_eq!(rows[3][0..5], ["c3", "", "undetermined", "", "therapists"]);
+    assert_eq!(rows[4][0..4], ["c4", "eligible", "decided", ""]);
+    assert!(
+        rows[5]
+            .last()
+            .unwrap()
+            .starts_with("error[E0502] row 5 (line 6), column `therapists[0].big_registered`"),
+        "{:?}",
+        rows[5]
+    );
+    assert!(
+        rows[6].last().unwrap().starts_with(
+            "error[E0501] row 6 (line 7), column `therapists`: the cell should hold a list as JSON"
+        ),
+        "{:?}",
+        rows[6]
+    );
+    assert_eq!(counts(&run), (6, 6, 0));
     // As JSON Lines the same policy is fine.
     let run = regel(&["eval", LISTS, "--data", &fixture("lists.jsonl")]);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -193,7 +193,7 @@ fn set_scalar(
 /// The value of type `ty` written as JSON `text`, built without a tree, as
 /// [`facts::load`] reads it: every declared field of a record (unknown when
 /// absent), `null` as unknown.
-fn value_of(ty: &Type, text: &str, strict: bool) -> Result<Value, Slow> {
+pub(super) fn value_of(ty: &Type, text: &str, strict: bool) -> Result<Value, Slow> {
     let first = first_byte(text);
     if first == b'n' {
         return Ok(Value::Unknown);

@@ -203,31 +203,6 @@ impl<'p> Batch<'p> {
         }
     }
 
-    /// Whether rows of this policy can be given as CSV: `Err` (a usage
-    /// problem) when it reads lists or records, which a flat row cannot hold.
-    pub fn csv_supported(&self) -> Result<(), String> {
-        let structured: Vec<&str> = self
-            .policy
-            .inputs
-            .iter()
-            .filter(|i| needs_structure(&i.ty))
-            .map(|i| i.name.as_str())
-            .collect();
-        if structured.is_empty() {
-            return Ok(());
-        }
-        Err(format!(
-            "policy `{}` reads lists or records ({}), which a CSV file cannot hold; \
-             give the rows as JSON Lines (--input-format jsonl) instead",
-            self.policy.id,
-            structured
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    }
-
     /// Maps a CSV header onto the inputs, with warnings about inputs no
     /// column gives and columns that are no input (errors under `strict`).
     /// `Err`: the header cannot be used (E0514).
@@ -307,10 +282,15 @@ impl<'p> Batch<'p> {
                     continue;
                 }
             }
-            let value = match parse_cell(ty, cell) {
+            let read = if needs_structure(ty) {
+                self.json_cell(&declared.name, ty, cell)
+            } else {
+                parse_cell(ty, cell).map_err(|p| p.into_diagnostic().with_path(column_name(i)))
+            };
+            let value = match read {
                 Ok(value) => value,
                 Err(problem) => {
-                    problems.push(problem.into_diagnostic().with_path(column_name(i)));
+                    problems.push(problem);
                     continue;
                 }
             };
@@ -493,6 +473,46 @@ impl<'p> Batch<'p> {
                     missing: result.missing.join(";"),
                 });
         worker.decisions.extend(rows);
+    }
+}
+
+impl Batch<'_> {
+    /// A list or record in a CSV cell, written as JSON (`[{"big_registered":
+    /// true}]`), read as the facts reader reads it: an empty cell is a
+    /// missing fact, `[]` an empty list. A problem is placed at its path
+    /// inside the value (`therapists[1].big_registered`).
+    fn json_cell(&self, name: &str, ty: &Type, cell: &str) -> Result<Value, Diagnostic> {
+        let text = cells::trim(cell);
+        if text.is_empty() {
+            return Ok(Value::Unknown);
+        }
+        if let Ok(value) = json_row::value_of(ty, text, self.strict) {
+            return Ok(value);
+        }
+        let json = eval::json::parse(text).map_err(|d| {
+            let message = format!(
+                "the cell should hold {} as JSON: {}",
+                crate::check::types::phrase(ty),
+                d.message
+            );
+            Diagnostic { message, ..d }.with_path(name).with_help(
+                "write the list as JSON, quoted for CSV: \"[{\"\"big_registered\"\": true}]\"",
+            )
+        })?;
+        let input = ir::Input {
+            name: name.to_string(),
+            ty: ty.clone(),
+            description: None,
+            module: None,
+            span: crate::source::Span::default(),
+        };
+        let object = serde_json::Value::Object([(name.to_string(), json)].into_iter().collect());
+        let (mut facts, problems) =
+            eval::facts::load(std::slice::from_ref(&input), &object, self.strict);
+        if let Some(problem) = problems.into_iter().next() {
+            return Err(problem);
+        }
+        Ok(facts.remove(name).unwrap_or(Value::Unknown))
     }
 }
 

@@ -401,3 +401,133 @@ pub mod compiled {
         p.program.outcome(scratch, p.decision)
     }
 }
+
+// ---------------------------------------------------------------------------
+// Varied rows from example facts
+// ---------------------------------------------------------------------------
+
+/// Chances of each variation, per mille. Small enough that most rows stay
+/// close to their example (and so decided the way the example is), large
+/// enough that every run has rows taking the other branches.
+pub mod variation {
+    /// A boolean anywhere in the row is flipped.
+    pub const FLIP_BOOL: u64 = 50;
+    /// A top-level fact is left out: decisions reading it become
+    /// undetermined, which exercises the missing-facts (reasons) path.
+    pub const DROP_KEY: u64 = 30;
+    /// One element of a list is removed.
+    pub const DROP_ELEMENT: u64 = 30;
+    /// One element of a list is written twice.
+    pub const DUPLICATE_ELEMENT: u64 = 30;
+    /// Numbers are scaled by a factor in `SCALE_MIN..=SCALE_MAX` per mille.
+    pub const SCALE_MIN: u64 = 700;
+    pub const SCALE_MAX: u64 = 1300;
+}
+
+/// Varies one row made from an example's facts, in place, drawing from
+/// `rng` in a fixed order (the object's key order, which serde_json keeps),
+/// so the same seed gives the same rows.
+///
+/// Only numbers, booleans, list lengths and the presence of top-level facts
+/// change; strings never do, so enums, dates, months and times stay valid.
+pub fn vary_row(object: &mut serde_json::Map<String, Json>, rng: &mut SplitMix64) {
+    // `retain` keeps the order of the remaining keys (`remove` would not
+    // with serde_json's preserve_order).
+    object.retain(|_, _| !rng.chance(variation::DROP_KEY));
+    for value in object.values_mut() {
+        vary_value(value, rng);
+    }
+}
+
+/// Varies a value anywhere in a row: inside lists, records and yearly
+/// series (`{"2023": 120}`: the keys are years and stay as they are).
+fn vary_value(value: &mut Json, rng: &mut SplitMix64) {
+    match value {
+        Json::Bool(b) => {
+            if rng.chance(variation::FLIP_BOOL) {
+                *b = !*b;
+            }
+        }
+        Json::Number(n) => {
+            let per_mille =
+                variation::SCALE_MIN + rng.below(variation::SCALE_MAX - variation::SCALE_MIN + 1);
+            if let Some(scaled) = scale_number(&n.to_string(), per_mille)
+                && let Ok(scaled) = scaled.parse()
+            {
+                *n = scaled;
+            }
+        }
+        Json::Array(items) => {
+            if !items.is_empty() && rng.chance(variation::DROP_ELEMENT) {
+                let i = rng.below(items.len() as u64) as usize;
+                items.remove(i);
+            }
+            if !items.is_empty() && rng.chance(variation::DUPLICATE_ELEMENT) {
+                let i = rng.below(items.len() as u64) as usize;
+                items.insert(i + 1, items[i].clone());
+            }
+            for item in items {
+                vary_value(item, rng);
+            }
+        }
+        Json::Object(fields) => {
+            for field in fields.values_mut() {
+                vary_value(field, rng);
+            }
+        }
+        Json::Null | Json::String(_) => {}
+    }
+}
+
+/// A JSON number's text scaled by `per_mille / 1000`, rounded half away
+/// from zero, in exact integer arithmetic (no float rounding differences).
+///
+/// The result stays valid for the type the number had: a whole number stays
+/// whole (so counts and years stay whole; `141.0` stays `N.0`), the sign is
+/// kept (so non-negative stays non-negative, `-0` is never written), and a
+/// fraction keeps its decimals, at most 2 (money stays in cents). Numbers
+/// with an exponent or too many digits for `u128` give `None`: left as they
+/// are.
+pub fn scale_number(text: &str, per_mille: u64) -> Option<String> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(body) => (true, body),
+        None => (false, text),
+    };
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    // The value is `mantissa / 10^fraction.len()`; the result is written
+    // with `kept` decimals (none when the fraction is all zeros).
+    let mantissa: u128 = format!("{whole}{fraction}").parse().ok()?;
+    let kept = if fraction.bytes().all(|b| b == b'0') {
+        0
+    } else {
+        fraction.len().min(2)
+    };
+    let divisor = 10u128
+        .checked_pow(u32::try_from(fraction.len() - kept).ok()?)?
+        .checked_mul(1000)?;
+    let scaled = mantissa
+        .checked_mul(u128::from(per_mille))?
+        .checked_add(divisor / 2)?
+        / divisor;
+    let sign = if negative && scaled != 0 { "-" } else { "" };
+    if kept == 0 {
+        // Keep a zero fraction as it was written (`141.0` -> `152.0`).
+        let zeros = if fraction.is_empty() {
+            String::new()
+        } else {
+            format!(".{fraction}")
+        };
+        return Some(format!("{sign}{scaled}{zeros}"));
+    }
+    let unit = 10u128.pow(kept as u32);
+    Some(format!(
+        "{sign}{}.{:0kept$}",
+        scaled / unit,
+        scaled % unit,
+        kept = kept
+    ))
+}

@@ -337,7 +337,6 @@ fn eprint_data_problems(problems: &[regel::diagnostics::Diagnostic]) {
 /// be used.
 fn csv_source(batch: &Batch<'_>, mut lines: Lines, options: &Options<'_>) -> Result<Source, Exit> {
     let data = options.data.display();
-    batch.csv_supported().map_err(|m| usage_error(&m))?;
     let mut text = Vec::new();
     let Some(line) = lines.next_into(&mut text).map_err(|m| usage_error(&m))? else {
         return Err(usage_error(&format!(
