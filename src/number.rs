@@ -89,6 +89,11 @@ pub fn parse_plain(text: &str) -> Result<Decimal, NumberProblem> {
 /// Reads the text of a JSON number (`150`, `-2.5`, `1.5e2`) exactly. JSON's
 /// grammar has no thousands separators, so no Dutch reading applies.
 pub fn parse_json_number(text: &str) -> Result<Decimal, NumberProblem> {
+    // The usual number in one pass; a `.` and three decimals is a plain
+    // decimal in JSON, which the one-pass reading leaves to the full one.
+    if let Some(value) = parse_simple(text) {
+        return Ok(value);
+    }
     match text.find(['e', 'E']) {
         None => exact(text),
         Some(at) => {

@@ -956,3 +956,98 @@ fn text_cells_are_read_on_the_compiled_path() {
         ["t4", "eligible", "decided", "known_practice"]
     );
 }
+
+/// The compiled evaluator (with JSON rows read straight into its records)
+/// and the reference interpreter give byte-identical output, bad rows
+/// included, for CSV and JSON Lines alike.
+#[test]
+fn both_evaluators_write_the_same_bytes() {
+    let jsonl = "\u{feff}{\"id\": \"a\", \"bi\": 120, \"patients\": 40, \"kvk_registered\": true, \"fraud_registered\": false}\n\
+                 {\"id\": \"b\", \"bi\": 120, \"bi\": 170}\n\
+                 {\"id\": \"c\", \"revenue_eur\": \"100.000\"}\n\
+                 {\"id\": \"d\", \"bi\": 149.99999999999999999999999999999}\n\
+                 {\"id\": \"e\", \"patients\": 12, \"kvk_registered\": true, \"fraud_registered\": false}\n\
+                 not json\n";
+    let csv = "id,bi,patients,revenue_eur,kvk_registered,fraud_registered\n\
+               m1,120,40,100.000,true,false\n\
+               m2,\"120,40,1000,true,false\n\
+               m3,,12,1000,true,false\n";
+    for (data, format) in [(jsonl, "jsonl"), (csv, "csv")] {
+        let run = |evaluator: &str| {
+            regel_with_stdin(
+                &[
+                    "eval",
+                    BENCH,
+                    "--data",
+                    "-",
+                    "--input-format",
+                    format,
+                    "--on-error",
+                    "report",
+                    "--evaluator",
+                    evaluator,
+                ],
+                Some(data),
+            )
+        };
+        let (compiled, reference) = (run("compiled"), run("reference"));
+        assert_eq!(compiled.code, 1);
+        assert_eq!(compiled.stdout, reference.stdout, "{format}");
+        assert!(
+            compiled
+                .stderr
+                .contains("decided by the compiled evaluator")
+        );
+        assert!(
+            reference
+                .stderr
+                .contains("decided by the reference interpreter")
+        );
+        assert_eq!(counts(&compiled), counts(&reference));
+    }
+    // Every shipped policy's examples, as JSON Lines.
+    for (policy, examples) in [
+        ("policies/2024/geboortezorg.regel", "examples/geboortezorg"),
+        ("policies/2025/ggz.regel", "examples/ggz"),
+        (
+            "policies/2025/paramedische-zorg.regel",
+            "examples/paramedische-zorg",
+        ),
+        ("policies/2027/mondzorg.regel", "examples/mondzorg"),
+        (
+            "policies/2027/wijkverpleging.regel",
+            "examples/wijkverpleging",
+        ),
+    ] {
+        let mut lines = String::new();
+        let mut files: Vec<_> = std::fs::read_dir(examples)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            lines.push_str(&json.to_string());
+            lines.push('\n');
+        }
+        let run = |evaluator: &str| {
+            regel_with_stdin(
+                &[
+                    "eval",
+                    policy,
+                    "--data",
+                    "-",
+                    "--input-format",
+                    "jsonl",
+                    "--evaluator",
+                    evaluator,
+                ],
+                Some(&lines),
+            )
+        };
+        let (compiled, reference) = (run("compiled"), run("reference"));
+        assert_eq!(compiled.code, 0, "{policy}: {}", compiled.stderr);
+        assert_eq!(compiled.stdout, reference.stdout, "{policy}");
+    }
+}
