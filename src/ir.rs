@@ -66,6 +66,24 @@ impl Policy {
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+
+    /// Every expression that is evaluated: the definitions' (in dependency
+    /// order), then the rules' conditions.
+    pub fn expressions(&self) -> impl Iterator<Item = &Expr> + '_ {
+        self.definitions
+            .iter()
+            .map(|d| &d.expr)
+            .chain(self.rules.iter().map(|r| &r.condition))
+    }
+}
+
+/// A year as data writes it in a key (`"2023"` in a yearly series, `bi@2023`
+/// in a CSV header): four digits, 0001 to 9999.
+pub fn year_key(text: &str) -> Option<i32> {
+    match text.parse::<i32>() {
+        Ok(year) if text.len() == 4 && (1..=9999).contains(&year) => Some(year),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]

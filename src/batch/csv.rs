@@ -148,14 +148,12 @@ fn target(policy: &ir::Policy, name: &str) -> Result<Target, Diagnostic> {
                 ))
                 .with_help(format!("name the column `{base}`")));
             }
-            match year_text.parse::<i32>() {
-                Ok(year) if year_text.len() == 4 && (1..=9999).contains(&year) => {
-                    Ok(Target::SeriesYear { input, year })
-                }
-                _ => Err(
-                    header_error(format!("the column `{name}`: `{year_text}` is not a year"))
-                        .with_help(format!("write the year in full: `{base}@2023`")),
-                ),
+            match ir::year_key(year_text) {
+                Some(year) => Ok(Target::SeriesYear { input, year }),
+                None => Err(header_error(format!(
+                    "the column `{name}`: `{year_text}` is not a year"
+                ))
+                .with_help(format!("write the year in full: `{base}@2023`"))),
             }
         }
     }
@@ -196,12 +194,7 @@ fn shorten(text: &str) -> String {
 /// The inputs the policy's rules and definitions read.
 fn read_inputs(policy: &ir::Policy) -> std::collections::BTreeSet<&str> {
     let mut read = std::collections::BTreeSet::new();
-    let exprs = policy
-        .definitions
-        .iter()
-        .map(|d| &d.expr)
-        .chain(policy.rules.iter().map(|r| &r.condition));
-    for expr in exprs {
+    for expr in policy.expressions() {
         expr.walk(&mut |e| {
             if let ir::ExprKind::Input { name } = &e.kind {
                 if let Some(input) = policy.input(name) {

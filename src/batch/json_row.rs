@@ -322,10 +322,7 @@ impl<'de> Visitor<'de> for SeriesValueVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut years = BTreeMap::new();
         while let Some(key) = map.next_key_seed(Key)? {
-            let year = match key.parse::<i32>() {
-                Ok(year) if (1..=9999).contains(&year) && key.len() == 4 => year,
-                _ => return Err(slow()),
-            };
+            let year = ir::year_key(&key).ok_or_else(slow)?;
             let value: &'de RawValue = map.next_value()?;
             let value = value_of(self.of, value.get(), self.strict).map_err(|_| slow())?;
             if years.insert(year, value).is_some() {
@@ -488,10 +485,7 @@ impl<'de> Visitor<'de> for SeriesVisitor<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut years: Vec<i32> = Vec::new();
         while let Some(key) = map.next_key_seed(Key)? {
-            let year = match key.parse::<i32>() {
-                Ok(year) if (1..=9999).contains(&year) && key.len() == 4 => year,
-                _ => return Err(slow()),
-            };
+            let year = ir::year_key(&key).ok_or_else(slow)?;
             if years.contains(&year) {
                 return Err(slow());
             }

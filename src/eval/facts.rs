@@ -286,8 +286,8 @@ impl Reader {
         };
         let mut series = BTreeMap::new();
         for (key, value) in years {
-            match key.parse::<i32>() {
-                Ok(year) if (1..=9999).contains(&year) && key.len() == 4 => {
+            match crate::ir::year_key(key) {
+                Some(year) => {
                     let v = self.value(value, of, &format!("{path}.{key}"));
                     series.insert(year, v);
                 }

@@ -50,11 +50,7 @@ impl Program {
         for rule in &policy.rules {
             enums.insert(rule.outcome.clone());
         }
-        let exprs = policy
-            .definitions
-            .iter()
-            .map(|d| &d.expr)
-            .chain(policy.rules.iter().map(|r| &r.condition));
+        let exprs = policy.expressions();
         for expr in exprs {
             expr.walk(&mut |e| {
                 if let ExprKind::Literal {

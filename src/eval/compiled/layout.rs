@@ -43,11 +43,7 @@ impl<'p> Usage<'p> {
         };
         let mut seen_years = BTreeSet::new();
         let mut fields: ReadFields<'p> = Vec::new();
-        let exprs = policy
-            .definitions
-            .iter()
-            .map(|d| &d.expr)
-            .chain(policy.rules.iter().map(|r| &r.condition));
+        let exprs = policy.expressions();
         for expr in exprs {
             usage.visit(policy, expr, false, &mut seen_years, &mut fields);
         }
