@@ -520,7 +520,7 @@ proptest! {
             let columns = batch.csv_header(&header, "id", b',').unwrap().columns;
             let place = regel::batch::Place { row: i as u64 + 1, line: None };
             let decided = batch
-                .eval_csv(&mut worker, &columns, place, cells.iter().map(String::as_bytes))
+                .eval_csv(&mut worker, &columns, place, cells.iter().map(|c| Ok(c.as_str())))
                 .unwrap()
                 .decisions
                 .to_vec();

@@ -428,7 +428,7 @@ fn read_csv(policy: &ir::Policy, bytes: &[u8]) -> Vec<Diagnostic> {
             ids.add(IdHash::of(&String::from_utf8_lossy(id)), place.row);
         }
         if let Err(row_problems) =
-            batch.eval_csv(&mut worker, &columns.columns, place, splitter.fields())
+            batch.eval_csv(&mut worker, &columns.columns, place, splitter.text_fields())
         {
             problems.extend(row_problems);
         }

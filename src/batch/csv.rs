@@ -429,6 +429,28 @@ impl CsvLine {
         })
     }
 
+    /// The fields of the last line split, as text; a field that is not
+    /// UTF-8 as its bytes. The fields are checked together, in one pass.
+    pub fn text_fields(&self) -> impl Iterator<Item = Result<&str, &[u8]>> + '_ {
+        let ends = self.ends.get(..self.fields).unwrap_or(&[]);
+        let used = ends.last().copied().unwrap_or(0);
+        let all = std::str::from_utf8(self.bytes.get(..used).unwrap_or(&[])).ok();
+        let mut start = 0;
+        ends.iter().map(move |&end| {
+            let range = start..end;
+            start = end;
+            // A field of valid text in valid text starts and ends on
+            // character boundaries; one that does not is not valid itself.
+            match all.and_then(|all| all.get(range.clone())) {
+                Some(text) => Ok(text),
+                None => {
+                    let bytes = self.bytes.get(range).unwrap_or(&[]);
+                    std::str::from_utf8(bytes).map_err(|_| bytes)
+                }
+            }
+        })
+    }
+
     /// The number of fields of the last line split.
     pub fn len(&self) -> usize {
         self.fields
@@ -464,6 +486,20 @@ mod tests {
         assert_eq!(split(&format!("{long},y")).unwrap(), [long.as_str(), "y"]);
         let many = vec!["1"; 300].join(",");
         assert_eq!(split(&many).unwrap().len(), 300);
+    }
+
+    #[test]
+    fn text_fields_check_each_field_for_utf8() {
+        let mut splitter = CsvLine::new(b',');
+        splitter.split("é,x\n".as_bytes()).unwrap();
+        assert_eq!(splitter.text_fields().collect::<Vec<_>>(), [Ok("é"), Ok("x")]);
+        // Two halves of `é` in two fields: valid together, neither alone.
+        splitter.split(b"\xC3,\xA9").unwrap();
+        let fields: Vec<_> = splitter.text_fields().collect();
+        assert_eq!(fields, [Err(&b"\xC3"[..]), Err(&b"\xA9"[..])]);
+        splitter.split(b"ok,\xE4,z").unwrap();
+        let fields: Vec<_> = splitter.text_fields().collect();
+        assert_eq!(fields, [Ok("ok"), Err(&b"\xE4"[..]), Ok("z")]);
     }
 
     #[test]

@@ -220,14 +220,15 @@ impl<'p> Batch<'p> {
         self.policy.decisions.iter().map(|d| d.name.as_str())
     }
 
-    /// Decides one CSV row, given as the fields of its line (`row` and
-    /// `line` place it in messages).
+    /// Decides one CSV row, given as the fields of its line: each as text,
+    /// or as its bytes when they are not UTF-8 ([`CsvLine::text_fields`]
+    /// gives them so). `place` places the row in messages.
     pub fn eval_csv<'b, 'w, 'c>(
         &'b self,
         worker: &'w mut Worker<'b>,
         columns: &CsvColumns,
         place: Place,
-        fields: impl IntoIterator<Item = &'c [u8]>,
+        fields: impl IntoIterator<Item = Result<&'c str, &'c [u8]>>,
     ) -> RowResult<'w, 'b> {
         let mut problems: Vec<Diagnostic> = Vec::new();
         let mut count = 0usize;
@@ -236,7 +237,7 @@ impl<'p> Batch<'p> {
             program.clear(record);
         }
         let column_name = |i: usize| columns.names.get(i).map_or("", String::as_str);
-        for (i, bytes) in fields.into_iter().enumerate() {
+        for (i, field) in fields.into_iter().enumerate() {
             count += 1;
             let Some(target) = columns.targets.get(i) else {
                 continue;
@@ -249,9 +250,10 @@ impl<'p> Batch<'p> {
             let Some(declared) = self.policy.inputs.get(input) else {
                 continue;
             };
-            let cell = match std::str::from_utf8(bytes) {
+            let cell = match field.or_else(std::str::from_utf8) {
                 Ok(cell) => cell,
                 Err(e) => {
+                    let bytes = field.err().unwrap_or(&[]);
                     problems.push(not_utf8(bytes, &e).with_path(column_name(i)));
                     continue;
                 }

@@ -714,7 +714,7 @@ fn decide_row<'r, 'w, 'b>(
                 .map(id_text);
             let result = chunk
                 .batch
-                .eval_csv(worker, columns, place, splitter.fields());
+                .eval_csv(worker, columns, place, splitter.text_fields());
             (id, result)
         }
         (Raw::Line { text, .. }, None) => {
