@@ -241,13 +241,40 @@ pub fn handwritten(input: &Path, output: &Path, decision: &str) -> Result<u64, S
 // Regel side: the policy and pre-loaded facts
 // ---------------------------------------------------------------------------
 
+/// Finds `use` modules on disk the way `regel` does: `use common/general`
+/// from `policies/2025/x.regel` is `common/general.regel` in
+/// `policies/2025/`, else in `policies/`, and so on up (the shipped policies
+/// use policies/common/).
+pub struct DiskModules;
+
+impl regel::load::ModuleResolver for DiskModules {
+    fn resolve(&mut self, from: &str, path: &str) -> Result<(String, String), String> {
+        if path.split('/').any(|part| part.is_empty() || part == "..") {
+            return Err(format!("`{path}` is not a module path"));
+        }
+        let relative = format!("{path}.regel");
+        let mut dir = Path::new(from).parent();
+        while let Some(current) = dir {
+            let candidate = current.join(&relative);
+            if candidate.is_file() {
+                let text = std::fs::read_to_string(&candidate)
+                    .map_err(|e| format!("cannot read `{}`: {e}", candidate.display()))?;
+                return Ok((candidate.display().to_string(), text));
+            }
+            dir = current.parent();
+        }
+        Err(format!(
+            "no `{relative}` beside `{from}` or in a folder above it"
+        ))
+    }
+}
+
 pub fn load_policy(path: &Path) -> Result<regel::ir::Policy, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let mut sources = regel::source::SourceMap::new();
     let root = sources.add(path.display().to_string(), text);
-    let (program, mut diagnostics) =
-        regel::load::load(&mut sources, root, &mut regel::load::NoModules);
+    let (program, mut diagnostics) = regel::load::load(&mut sources, root, &mut DiskModules);
     let policy = program.and_then(|program| {
         let (policy, more) = regel::check::check(&program);
         diagnostics.extend(more);
@@ -430,18 +457,33 @@ pub mod variation {
 ///
 /// Only numbers, booleans, list lengths and the presence of top-level facts
 /// change; strings never do, so enums, dates, months and times stay valid.
-pub fn vary_row(object: &mut serde_json::Map<String, Json>, rng: &mut SplitMix64) {
+///
+/// With the `policy`, numbers of type `year` (a fact, a list element, a
+/// record field) are not scaled: a year is a point in time, not an amount,
+/// and 2025 scaled to 2383 makes every rule comparing it with the policy's
+/// years take the same branch (in wijkverpleging `satisfaction_survey_years`
+/// then never falls in 2023..2026, and nearly no row is eligible). The
+/// factor is drawn all the same, so every other value of the row is the same
+/// with or without the policy.
+pub fn vary_row(
+    object: &mut serde_json::Map<String, Json>,
+    policy: Option<&regel::ir::Policy>,
+    rng: &mut SplitMix64,
+) {
     // `retain` keeps the order of the remaining keys (`remove` would not
     // with serde_json's preserve_order).
     object.retain(|_, _| !rng.chance(variation::DROP_KEY));
-    for value in object.values_mut() {
-        vary_value(value, rng);
+    for (name, value) in object.iter_mut() {
+        let ty = policy.and_then(|p| p.input(name)).map(|input| &input.ty);
+        vary_value(value, ty, rng);
     }
 }
 
 /// Varies a value anywhere in a row: inside lists, records and yearly
 /// series (`{"2023": 120}`: the keys are years and stay as they are).
-fn vary_value(value: &mut Json, rng: &mut SplitMix64) {
+/// `ty`: the value's type in the policy, when known.
+fn vary_value(value: &mut Json, ty: Option<&regel::ir::Type>, rng: &mut SplitMix64) {
+    use regel::ir::Type;
     match value {
         Json::Bool(b) => {
             if rng.chance(variation::FLIP_BOOL) {
@@ -451,6 +493,9 @@ fn vary_value(value: &mut Json, rng: &mut SplitMix64) {
         Json::Number(n) => {
             let per_mille =
                 variation::SCALE_MIN + rng.below(variation::SCALE_MAX - variation::SCALE_MIN + 1);
+            if matches!(ty, Some(Type::Year)) {
+                return;
+            }
             if let Some(scaled) = scale_number(&n.to_string(), per_mille)
                 && let Ok(scaled) = scaled.parse()
             {
@@ -466,13 +511,24 @@ fn vary_value(value: &mut Json, rng: &mut SplitMix64) {
                 let i = rng.below(items.len() as u64) as usize;
                 items.insert(i + 1, items[i].clone());
             }
+            let of = match ty {
+                Some(Type::List { of }) => Some(&**of),
+                _ => None,
+            };
             for item in items {
-                vary_value(item, rng);
+                vary_value(item, of, rng);
             }
         }
         Json::Object(fields) => {
-            for field in fields.values_mut() {
-                vary_value(field, rng);
+            for (key, field) in fields.iter_mut() {
+                let ty = match ty {
+                    Some(Type::Series { of }) => Some(&**of),
+                    Some(Type::Record { fields }) => {
+                        fields.iter().find(|f| f.name == *key).map(|f| &f.ty)
+                    }
+                    _ => None,
+                };
+                vary_value(field, ty, rng);
             }
         }
         Json::Null | Json::String(_) => {}
