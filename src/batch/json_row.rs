@@ -17,7 +17,8 @@
 //! accepts is one the full reader accepts, with the same facts.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -34,10 +35,32 @@ pub struct Slow;
 /// The policy's inputs by name, for reading rows.
 pub(super) struct RowReader<'p> {
     inputs: &'p [ir::Input],
-    /// `(hash of the name, input)`, sorted: a key is looked up with one
-    /// short hash and a binary search, the hot step of reading a row.
-    by_hash: Vec<(u64, usize)>,
+    /// Input by the hash of its name: looking a key up is the hot step of
+    /// reading a row, so it is one short hash and one probe. Names whose
+    /// hashes collide are found by [`RowReader::input`]'s scan.
+    by_hash: HashMap<u64, usize, BuildHasherDefault<Hashed>>,
     strict: bool,
+}
+
+/// A `Hasher` for keys that are hashes already: it keeps the `u64`.
+#[derive(Default)]
+struct Hashed(u64);
+
+impl Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed; anything else is folded in plainly.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 fn name_hash(name: &str) -> u64 {
@@ -46,12 +69,10 @@ fn name_hash(name: &str) -> u64 {
 
 impl<'p> RowReader<'p> {
     pub(super) fn new(inputs: &'p [ir::Input], strict: bool) -> RowReader<'p> {
-        let mut by_hash: Vec<(u64, usize)> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| (name_hash(&input.name), i))
-            .collect();
-        by_hash.sort_unstable();
+        let mut by_hash = HashMap::default();
+        for (i, input) in inputs.iter().enumerate() {
+            by_hash.entry(name_hash(&input.name)).or_insert(i);
+        }
         RowReader {
             inputs,
             by_hash,
@@ -62,13 +83,14 @@ impl<'p> RowReader<'p> {
     /// The input named `name`.
     fn input(&self, name: &str) -> Option<usize> {
         let hash = name_hash(name);
-        let start = self.by_hash.partition_point(|(h, _)| *h < hash);
-        self.by_hash
-            .get(start..)?
+        let first = *self.by_hash.get(&hash)?;
+        if self.inputs.get(first).is_some_and(|input| input.name == name) {
+            return Some(first);
+        }
+        // Two names with one hash: rare enough for a scan.
+        self.inputs
             .iter()
-            .take_while(|(h, _)| *h == hash)
-            .map(|(_, i)| *i)
-            .find(|i| self.inputs.get(*i).is_some_and(|input| input.name == name))
+            .position(|input| input.name == name && name_hash(&input.name) == hash)
     }
 
     /// Reads one row into `record` (cleared first); the text of its id key,
@@ -170,6 +192,9 @@ fn set_scalar(
     value: Raw<'_>,
 ) -> Result<(), Slow> {
     match (ty, value) {
+        (Type::Bool, Raw::Bool(b)) if year.is_none() => {
+            program.set_input(record, input, &Value::Bool(b));
+        }
         (_, Raw::Null) => {
             if let Some(year) = year {
                 program.set_series_year(record, input, year, &Value::Unknown);
@@ -413,7 +438,7 @@ impl<'de> Visitor<'de> for RowVisitor<'_, '_> {
         while let Some(key) = map.next_key_seed(Key)? {
             // With `arbitrary_precision` a number is a map with one private
             // key: the row is a number, not an object.
-            if key.starts_with("$serde_json::private") {
+            if key.starts_with('$') && key.starts_with("$serde_json::private") {
                 return Err(slow());
             }
             let input = self.reader.input(&key);
