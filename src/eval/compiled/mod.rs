@@ -99,10 +99,12 @@ pub enum Scalar {
 }
 
 impl Scalar {
+    #[inline]
     fn is_unknown(self) -> bool {
         matches!(self, Scalar::Unknown)
     }
 
+    #[inline]
     fn truth(self) -> Truth {
         match self {
             Scalar::Bool(true) => Truth::True,
@@ -112,6 +114,7 @@ impl Scalar {
     }
 }
 
+#[inline]
 fn truth_scalar(truth: Truth) -> Scalar {
     match truth {
         Truth::True => Scalar::Bool(true),
@@ -318,10 +321,28 @@ pub struct Row<'a> {
     side: &'a Side,
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
     #[inline]
     fn get(self, slot: u32) -> Scalar {
         self.slots.get(at(slot)).copied().unwrap_or(Scalar::Unknown)
+    }
+
+    /// The slots alone: what tests of single inputs read, small enough to
+    /// be passed in registers on the hot path of decision tables.
+    #[inline]
+    fn slots(self) -> Slots<'a> {
+        Slots(self.slots)
+    }
+}
+
+/// A record's slots, without its side data.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Slots<'a>(&'a [Scalar]);
+
+impl Slots<'_> {
+    #[inline]
+    fn get(self, slot: u32) -> Scalar {
+        self.0.get(at(slot)).copied().unwrap_or(Scalar::Unknown)
     }
 }
 
@@ -499,8 +520,16 @@ impl Program {
 
     /// Makes every decision for `record`; read them with
     /// [`Program::decided`] and [`Program::reasons`].
-    #[inline]
+    #[inline(always)]
     pub fn run(&self, row: Row<'_>, scratch: &mut Scratch) {
+        // A row is three words: passed whole it goes through memory, and
+        // reading it back as the caller wrote it stalls; its parts go in
+        // registers.
+        self.run_parts(row.slots, row.side, scratch);
+    }
+
+    fn run_parts(&self, slots: &[Scalar], side: &Side, scratch: &mut Scratch) {
+        let row = Row { slots, side };
         if !self.definitions.is_empty() {
             scratch.epoch = scratch.epoch.wrapping_add(1);
             if scratch.epoch == 0 {
@@ -526,7 +555,7 @@ impl Program {
     ) {
         let state = match &decision.table {
             Some(table) => {
-                let state = table.decide(row);
+                let state = table.decide(row.slots());
                 if state.undetermined {
                     // Rare: the reasons, and the winner they depend on,
                     // come from the rules themselves.
@@ -584,7 +613,7 @@ impl Program {
         scratch: &mut Scratch,
     ) -> Settled {
         settle(decision, |rule| match &rule.condition {
-            Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
+            Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row.slots()),
             condition => self.truth(condition, row, scratch),
         })
     }

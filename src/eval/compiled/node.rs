@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::compare::{ConstCompare, compare};
 use super::table::Leaf;
-use super::{Program, Row, Scalar, Scratch, Undefined, at, truth_scalar};
+use super::{Program, Row, Scalar, Scratch, Slots, Undefined, at, truth_scalar};
 use crate::eval::Truth;
 use crate::ir::{AggregateKind, ArithOp, CmpOp, LogicOp};
 
@@ -133,7 +133,7 @@ impl Program {
             Node::Logic(op, operands) => {
                 kleene(*op, operands.iter().map(|o| self.truth(o, row, scratch)))
             }
-            Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row),
+            Node::Leaves(op, leaves) => leaves_truth(*op, leaves, row.slots()),
             Node::Not(operand) => self.truth(operand, row, scratch).negate(),
             Node::CompareConst(value, compare) => match self.operand(value, row, scratch) {
                 Scalar::Decimal(d) => bool_truth(compare.holds(d)),
@@ -387,7 +387,7 @@ impl Program {
 
 /// `and` / `or` of leaves, stopping at the first operand that settles it.
 #[inline(always)]
-pub(super) fn leaves_truth(op: LogicOp, leaves: &[Leaf], row: Row<'_>) -> Truth {
+pub(super) fn leaves_truth(op: LogicOp, leaves: &[Leaf], row: Slots<'_>) -> Truth {
     kleene(op, leaves.iter().map(|leaf| leaf.truth(row)))
 }
 
@@ -412,6 +412,7 @@ pub(super) fn kleene(op: LogicOp, truths: impl Iterator<Item = Truth>) -> Truth 
     truth
 }
 
+#[inline]
 pub(super) fn bool_truth(b: bool) -> Truth {
     if b { Truth::True } else { Truth::False }
 }

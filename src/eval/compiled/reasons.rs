@@ -181,7 +181,7 @@ impl Program {
             }
             Node::Leaves(_, leaves) => {
                 for leaf in leaves.iter() {
-                    if leaf.truth(row) == Truth::Unknown {
+                    if leaf.truth(row.slots()) == Truth::Unknown {
                         to.bit(self, leaf.reason);
                     }
                 }

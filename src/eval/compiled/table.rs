@@ -4,7 +4,7 @@
 
 use super::compare::{ConstCompare, SCALES};
 use super::node::{Node, bool_truth};
-use super::{DecisionPlan, DecisionState, Row, Scalar, index, settle};
+use super::{DecisionPlan, DecisionState, Scalar, Slots, index, settle};
 use crate::eval::Truth;
 use crate::ir::{CmpOp, LogicOp};
 
@@ -100,7 +100,7 @@ impl Leaf {
     }
 
     #[inline(always)]
-    pub(super) fn truth(&self, row: Row<'_>) -> Truth {
+    pub(super) fn truth(&self, row: Slots<'_>) -> Truth {
         let value = row.get(self.slot);
         match &self.test {
             Test::IsTrue => value.truth(),
@@ -306,6 +306,7 @@ pub(super) fn merge_known(leaves: Vec<Leaf>, formulas: &mut [Formula]) -> Vec<Le
     kept
 }
 
+#[inline]
 pub(super) fn digit(truth: Truth) -> usize {
     match truth {
         Truth::False => 0,
@@ -395,7 +396,7 @@ impl DecisionTable {
     /// Tests each input once, by kind, without a `match` on the kind of
     /// test per leaf; then one look-up.
     #[inline(always)]
-    pub(super) fn decide(&self, row: Row<'_>) -> DecisionState {
+    pub(super) fn decide(&self, row: Slots<'_>) -> DecisionState {
         let mut index = 0usize;
         for (slot, weight) in &self.bools {
             index += weight * digit(row.get(*slot).truth());
@@ -458,7 +459,7 @@ impl TableCompare {
 
     /// What the record's number adds to the index under `test`.
     #[inline(always)]
-    pub(super) fn add(&self, row: Row<'_>, test: impl Fn(i128, i128) -> bool) -> usize {
+    pub(super) fn add(&self, row: Slots<'_>, test: impl Fn(i128, i128) -> bool) -> usize {
         match row.get(self.slot) {
             Scalar::Decimal(d) => match self.threshold.get(d.scale() as usize) {
                 Some(&t) if test(d.mantissa(), t) => self.if_test,
