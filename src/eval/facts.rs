@@ -424,6 +424,7 @@ fn json_number(ty: &Type, text: &str) -> Result<Decimal, Problem> {
 /// `1500.50`, `150_000`, money with or without `€`, a percentage with or
 /// without `%`. Used for CSV cells and for numbers in JSON strings, so both
 /// read the same text the same way.
+#[inline]
 pub fn number_text(ty: &Type, text: &str) -> Result<Decimal, Problem> {
     let body = match ty {
         Type::Money => text.strip_prefix('€').map_or(text, str::trim_start),
@@ -431,7 +432,12 @@ pub fn number_text(ty: &Type, text: &str) -> Result<Decimal, Problem> {
         _ => text,
     };
     let value = match crate::number::parse_simple(body) {
-        Some(value) => value,
+        // The usual cells, without the checks they cannot fail.
+        Some(value) => match ty {
+            Type::Number | Type::Money => return Ok(value),
+            Type::Count if value.scale() == 0 && !value.is_sign_negative() => return Ok(value),
+            _ => value,
+        },
         None => crate::number::parse_plain(body).map_err(|p| problem_of(&p, text, ty))?,
     };
     typed_number(ty, value, text)
@@ -444,13 +450,16 @@ fn typed_number(ty: &Type, value: Decimal, text: &str) -> Result<Decimal, Proble
             Code::E0503,
             format!("`{text}` is a count but is negative"),
         )),
-        Type::Count if !value.fract().is_zero() => Err(Problem::new(
+        // `fract` only where there can be one: it is not free.
+        Type::Count if value.scale() > 0 && !value.fract().is_zero() => Err(Problem::new(
             Code::E0502,
             format!("`{text}` is a count but has a fraction"),
         )
         .with_help("counts are whole numbers")),
         Type::Year
-            if !value.fract().is_zero() || value < Decimal::ONE || value > Decimal::from(9999) =>
+            if (value.scale() > 0 && !value.fract().is_zero())
+                || value < Decimal::ONE
+                || value > Decimal::from(9999) =>
         {
             Err(Problem::new(Code::E0502, format!("`{text}` is not a year"))
                 .with_help("write a year like 2025"))

@@ -206,6 +206,7 @@ fn offset(n: usize) -> Option<u32> {
 
 impl Program {
     /// Converts a scalar value of the reference interpreter.
+    #[inline]
     fn scalar(&self, value: &Value) -> Scalar {
         match value {
             Value::Bool(b) => Scalar::Bool(*b),
