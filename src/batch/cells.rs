@@ -24,11 +24,7 @@ pub fn parse_cell(ty: &Type, cell: &str) -> Result<Value, Problem> {
     if text.is_empty() {
         return Ok(Value::Unknown);
     }
-    let problem = |code: Code, message: String| Problem {
-        code,
-        message,
-        help: None,
-    };
+    let problem = Problem::new;
     match ty {
         Type::Bool => match text {
             "true" => Ok(Value::Bool(true)),

@@ -38,6 +38,9 @@ pub struct Batch<'p> {
     program: Option<Program>,
     /// Reads JSON rows straight into the program's records.
     rows: json_row::RowReader<'p>,
+    /// Per input: its CSV cells hold JSON (a list or record, or a series of
+    /// them), worked out once rather than per cell.
+    json_cells: Vec<bool>,
     fallback: Option<String>,
     strict: bool,
     /// With explanations: the policy's sources, which they quote.
@@ -140,6 +143,7 @@ impl<'p> Batch<'p> {
             Ok(program) => Batch {
                 policy,
                 rows: json_row::RowReader::new(&policy.inputs, false),
+                json_cells: policy.inputs.iter().map(|i| needs_structure(&i.ty)).collect(),
                 program: Some(program),
                 fallback: None,
                 strict: false,
@@ -148,6 +152,7 @@ impl<'p> Batch<'p> {
             Err(why) => Batch {
                 policy,
                 rows: json_row::RowReader::new(&policy.inputs, false),
+                json_cells: policy.inputs.iter().map(|i| needs_structure(&i.ty)).collect(),
                 program: None,
                 fallback: Some(why),
                 strict: false,
@@ -284,16 +289,23 @@ impl<'p> Batch<'p> {
                     continue;
                 }
             }
-            let read = if needs_structure(ty) {
-                self.json_cell(&declared.name, ty, cell)
+            // Matched where they are made: a `Result` holding a diagnostic
+            // is large, and moving one per cell costs more than the cell.
+            let value = if self.json_cells.get(input) == Some(&true) {
+                match self.json_cell(&declared.name, ty, cell) {
+                    Ok(value) => value,
+                    Err(problem) => {
+                        problems.push(problem);
+                        continue;
+                    }
+                }
             } else {
-                parse_cell(ty, cell).map_err(|p| p.into_diagnostic().with_path(column_name(i)))
-            };
-            let value = match read {
-                Ok(value) => value,
-                Err(problem) => {
-                    problems.push(problem);
-                    continue;
+                match parse_cell(ty, cell) {
+                    Ok(value) => value,
+                    Err(problem) => {
+                        problems.push(problem.into_diagnostic().with_path(column_name(i)));
+                        continue;
+                    }
                 }
             };
             if value.is_unknown() {

@@ -338,32 +338,56 @@ impl Reader {
 }
 
 /// What is wrong with one value of provider data: a coded message and,
-/// where a fix is known, a help line. The caller adds where it is.
+/// where a fix is known, a help line. The caller adds where it is. One
+/// pointer wide, so that the `Result` of reading a cell stays small: cells
+/// are read by the million, problems are rare.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
+pub struct Problem(Box<ProblemDetails>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemDetails {
     pub code: Code,
     pub message: String,
     pub help: Option<String>,
 }
 
+impl std::ops::Deref for Problem {
+    type Target = ProblemDetails;
+
+    fn deref(&self) -> &ProblemDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemDetails {
+        &mut self.0
+    }
+}
+
 impl Problem {
-    fn new(code: Code, message: String) -> Problem {
-        Problem {
+    pub fn new(code: Code, message: String) -> Problem {
+        Problem(Box::new(ProblemDetails {
             code,
             message,
             help: None,
-        }
+        }))
     }
 
     fn with_help(mut self, help: impl Into<String>) -> Problem {
-        self.help = Some(help.into());
+        self.0.help = Some(help.into());
         self
     }
 
     /// The problem as a diagnostic, for the caller to place.
     pub fn into_diagnostic(self) -> Diagnostic {
-        let mut d = Diagnostic::new(self.code, self.message);
-        if let Some(help) = self.help {
+        let ProblemDetails {
+            code,
+            message,
+            help,
+        } = *self.0;
+        let mut d = Diagnostic::new(code, message);
+        if let Some(help) = help {
             d = d.with_help(help);
         }
         d
@@ -371,12 +395,9 @@ impl Problem {
 
     /// The problem as a diagnostic at key path `path`.
     pub fn at(self, path: &str) -> Diagnostic {
-        let mut d =
-            Diagnostic::new(self.code, format!("`{path}`: {}", self.message)).with_path(path);
-        if let Some(help) = self.help {
-            d = d.with_help(help);
-        }
-        d
+        let d = self.into_diagnostic();
+        let message = format!("`{path}`: {}", d.message);
+        Diagnostic { message, ..d }.with_path(path)
     }
 }
 
