@@ -15,6 +15,8 @@
 //! | check      | [`check`]      | [`ir::Policy`]: resolved, typed, ordered   |
 //! | facts      | [`eval::facts`]| typed provider facts, data diagnostics     |
 //! | evaluate   | [`eval`]       | [`eval::Evaluation`]: one result per decision |
+//! | compile    | [`eval::compiled`] | a program deciding many records fast   |
+//! | batch      | [`batch`]      | rows of a data file decided, bad rows coded |
 //! | export     | [`export`]     | the versioned JSON form of the IR          |
 //!
 //! Every stage reports problems as [`diagnostics::Diagnostic`] values; only
