@@ -492,7 +492,10 @@ mod tests {
     fn text_fields_check_each_field_for_utf8() {
         let mut splitter = CsvLine::new(b',');
         splitter.split("é,x\n".as_bytes()).unwrap();
-        assert_eq!(splitter.text_fields().collect::<Vec<_>>(), [Ok("é"), Ok("x")]);
+        assert_eq!(
+            splitter.text_fields().collect::<Vec<_>>(),
+            [Ok("é"), Ok("x")]
+        );
         // Two halves of `é` in two fields: valid together, neither alone.
         splitter.split(b"\xC3,\xA9").unwrap();
         let fields: Vec<_> = splitter.text_fields().collect();

@@ -84,7 +84,11 @@ impl<'p> RowReader<'p> {
     fn input(&self, name: &str) -> Option<usize> {
         let hash = name_hash(name);
         let first = *self.by_hash.get(&hash)?;
-        if self.inputs.get(first).is_some_and(|input| input.name == name) {
+        if self
+            .inputs
+            .get(first)
+            .is_some_and(|input| input.name == name)
+        {
             return Some(first);
         }
         // Two names with one hash: rare enough for a scan.

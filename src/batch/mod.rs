@@ -143,7 +143,11 @@ impl<'p> Batch<'p> {
             Ok(program) => Batch {
                 policy,
                 rows: json_row::RowReader::new(&policy.inputs, false),
-                json_cells: policy.inputs.iter().map(|i| needs_structure(&i.ty)).collect(),
+                json_cells: policy
+                    .inputs
+                    .iter()
+                    .map(|i| needs_structure(&i.ty))
+                    .collect(),
                 program: Some(program),
                 fallback: None,
                 strict: false,
@@ -152,7 +156,11 @@ impl<'p> Batch<'p> {
             Err(why) => Batch {
                 policy,
                 rows: json_row::RowReader::new(&policy.inputs, false),
-                json_cells: policy.inputs.iter().map(|i| needs_structure(&i.ty)).collect(),
+                json_cells: policy
+                    .inputs
+                    .iter()
+                    .map(|i| needs_structure(&i.ty))
+                    .collect(),
                 program: None,
                 fallback: Some(why),
                 strict: false,
