@@ -35,14 +35,15 @@ pub struct Slow;
 /// The policy's inputs by name, for reading rows.
 pub(super) struct RowReader<'p> {
     inputs: &'p [ir::Input],
-    /// Input by the hash of its name: looking a key up is the hot step of
-    /// reading a row, so it is one short hash and one probe. Names whose
-    /// hashes collide are found by [`RowReader::input`]'s scan.
-    by_hash: HashMap<u64, usize, BuildHasherDefault<Hashed>>,
+    /// Input by the 128-bit hash of its name: looking a key up is the hot
+    /// step of reading a row, so it is one short hash and one probe, without
+    /// comparing names (two names share a 128-bit hash by chance about once
+    /// in 2^128 pairs; the inputs' own names are checked to differ below).
+    by_hash: HashMap<u128, usize, BuildHasherDefault<Hashed>>,
     strict: bool,
 }
 
-/// A `Hasher` for keys that are hashes already: it keeps the `u64`.
+/// A `Hasher` for keys that are hashes already: it keeps their low bits.
 #[derive(Default)]
 struct Hashed(u64);
 
@@ -52,19 +53,19 @@ impl Hasher for Hashed {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `u64` keys are hashed; anything else is folded in plainly.
+        // Only hashes are hashed; anything else is folded in plainly.
         for b in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
     }
 
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
     }
 }
 
-fn name_hash(name: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(name.as_bytes())
+fn name_hash(name: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(name.as_bytes())
 }
 
 impl<'p> RowReader<'p> {
@@ -73,28 +74,26 @@ impl<'p> RowReader<'p> {
         for (i, input) in inputs.iter().enumerate() {
             by_hash.entry(name_hash(&input.name)).or_insert(i);
         }
+        // Should two inputs' names ever share a hash, keys are looked up by
+        // name instead (see `input`).
+        let distinct = by_hash.len() == inputs.len();
         RowReader {
             inputs,
-            by_hash,
+            by_hash: if distinct {
+                by_hash
+            } else {
+                HashMap::default()
+            },
             strict,
         }
     }
 
     /// The input named `name`.
     fn input(&self, name: &str) -> Option<usize> {
-        let hash = name_hash(name);
-        let first = *self.by_hash.get(&hash)?;
-        if self
-            .inputs
-            .get(first)
-            .is_some_and(|input| input.name == name)
-        {
-            return Some(first);
+        if self.by_hash.is_empty() {
+            return self.inputs.iter().position(|input| input.name == name);
         }
-        // Two names with one hash: rare enough for a scan.
-        self.inputs
-            .iter()
-            .position(|input| input.name == name && name_hash(&input.name) == hash)
+        self.by_hash.get(&name_hash(name)).copied()
     }
 
     /// Reads one row into `record` (cleared first); the text of its id key,
@@ -223,39 +222,75 @@ fn set_scalar(
 /// [`facts::load`] reads it: every declared field of a record (unknown when
 /// absent), `null` as unknown.
 pub(super) fn value_of(ty: &Type, text: &str, strict: bool) -> Result<Value, Slow> {
-    let first = first_byte(text);
-    if first == b'n' {
-        return Ok(Value::Unknown);
-    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = match (ty, first) {
-        (Type::List { of }, b'[') => deserializer
-            .deserialize_seq(ListVisitor { of, strict })
-            .map_err(|_| Slow)?,
-        (Type::Record { fields }, b'{') => deserializer
-            .deserialize_map(RecordVisitor { fields, strict })
-            .map_err(|_| Slow)?,
-        (Type::Series { of }, b'{') => deserializer
-            .deserialize_map(SeriesValueVisitor { of, strict })
-            .map_err(|_| Slow)?,
-        (Type::List { .. } | Type::Record { .. } | Type::Series { .. }, _) => return Err(Slow),
-        (Type::Enum { values }, b'"') => match unquoted(text)? {
-            Unquoted::Text(name) if values.iter().any(|v| *v == name) => {
-                Value::Enum(name.into_owned())
-            }
-            _ => return Err(Slow),
-        },
-        (Type::Text, b'"') => match unquoted(text)? {
-            Unquoted::Text(text) => Value::Text(text.into_owned()),
-            Unquoted::Other(_) => return Err(Slow),
-        },
-        _ => {
-            let text = unquoted(text)?;
-            return facts::scalar_value(ty, raw(&text)).ok_or(Slow);
-        }
-    };
+    let value = ValueSeed { ty, strict }
+        .deserialize(&mut deserializer)
+        .map_err(|_| Slow)?;
+    deserializer.end().map_err(|_| Slow)?;
     Ok(value)
 }
+
+/// Reads a value of type `ty` from the deserializer as it goes: strings
+/// borrowed, numbers from their text, lists and records element by element.
+#[derive(Clone, Copy)]
+struct ValueSeed<'t> {
+    ty: &'t Type,
+    strict: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a fact")
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Unknown)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Unknown)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        let strict = self.strict;
+        match self.ty {
+            Type::List { of } => d.deserialize_seq(ListVisitor { of, strict }),
+            Type::Record { fields } => d.deserialize_map(RecordVisitor { fields, strict }),
+            Type::Series { of } => d.deserialize_map(SeriesValueVisitor { of, strict }),
+            Type::Bool => bool::deserialize(d).map(Value::Bool),
+            Type::Enum { values } => {
+                let name = d.deserialize_str(Key)?;
+                if values.iter().any(|v| *v == name) {
+                    Ok(Value::Enum(name.into_owned()))
+                } else {
+                    Err(slow())
+                }
+            }
+            Type::Text => d.deserialize_str(Key).map(|t| Value::Text(t.into_owned())),
+            Type::Date | Type::Month | Type::Time => {
+                let text = d.deserialize_str(Key)?;
+                facts::scalar_value(self.ty, Raw::Text(&text)).ok_or_else(slow)
+            }
+            _ => {
+                let value = <&'de RawValue>::deserialize(d)?;
+                let text = unquoted(value.get()).map_err(|_| slow())?;
+                facts::scalar_value(self.ty, raw(&text)).ok_or_else(slow)
+            }
+        }
+    }
+}
+
+use serde::Deserialize as _;
 
 struct ListVisitor<'t> {
     of: &'t Type,
@@ -270,9 +305,13 @@ impl<'de> Visitor<'de> for ListVisitor<'_> {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let seed = ValueSeed {
+            ty: self.of,
+            strict: self.strict,
+        };
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            items.push(value_of(self.of, item.get(), self.strict).map_err(|_| slow())?);
+        while let Some(item) = seq.next_element_seed(seed)? {
+            items.push(item);
         }
         Ok(Value::List(items))
     }
@@ -298,7 +337,9 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         let mut others: Vec<Cow<'de, str>> = Vec::new();
         let mut values: Vec<Value> = vec![Value::Unknown; self.fields.len()];
         while let Some(key) = map.next_key_seed(Key)? {
-            if key.starts_with("$serde_json::private") {
+            if key.starts_with('$') {
+                // A number's private key (`arbitrary_precision`), or a
+                // field no policy declares: the full reader decides.
                 return Err(slow());
             }
             match self.fields.iter().position(|f| f.name == key) {
@@ -308,9 +349,11 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                         return Err(slow());
                     }
                     seen |= bit;
-                    let value: &'de RawValue = map.next_value()?;
                     let ty = self.fields.get(i).map(|f| &f.ty).ok_or_else(slow)?;
-                    let value = value_of(ty, value.get(), self.strict).map_err(|_| slow())?;
+                    let value = map.next_value_seed(ValueSeed {
+                        ty,
+                        strict: self.strict,
+                    })?;
                     if let Some(slot) = values.get_mut(i) {
                         *slot = value;
                     }
@@ -352,8 +395,10 @@ impl<'de> Visitor<'de> for SeriesValueVisitor<'_> {
         let mut years = BTreeMap::new();
         while let Some(key) = map.next_key_seed(Key)? {
             let year = ir::year_key(&key).ok_or_else(slow)?;
-            let value: &'de RawValue = map.next_value()?;
-            let value = value_of(self.of, value.get(), self.strict).map_err(|_| slow())?;
+            let value = map.next_value_seed(ValueSeed {
+                ty: self.of,
+                strict: self.strict,
+            })?;
             if years.insert(year, value).is_some() {
                 return Err(slow());
             }
@@ -455,13 +500,20 @@ impl<'de> Visitor<'de> for RowVisitor<'_, '_> {
                         return Err(slow());
                     }
                     *seen |= bit;
-                    let value: &'de RawValue = map.next_value()?;
                     if is_id {
+                        let value: &'de RawValue = map.next_value()?;
                         id = id_text(value.get());
+                        self.reader
+                            .fill(self.program, self.record, input, value.get())
+                            .map_err(|_| slow())?;
+                    } else {
+                        map.next_value_seed(InputSeed {
+                            reader: self.reader,
+                            program: self.program,
+                            record: &mut *self.record,
+                            input,
+                        })?;
                     }
-                    self.reader
-                        .fill(self.program, self.record, input, value.get())
-                        .map_err(|_| slow())?;
                 }
                 None if is_id => {
                     let value: &'de RawValue = map.next_value()?;
@@ -494,6 +546,96 @@ fn id_text(text: &str) -> Option<Cow<'_, str>> {
             Some(Cow::Borrowed(other))
         }
         Unquoted::Other(_) => None,
+    }
+}
+
+/// Reads the value of input number `input` from the deserializer into the
+/// record as it goes: booleans, enums and texts without a value of their
+/// own, numbers from their text, lists and records built element by element.
+struct InputSeed<'r, 'p> {
+    reader: &'r RowReader<'p>,
+    program: &'r Program,
+    record: &'r mut Record,
+    input: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for InputSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for InputSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a fact")
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let ty = &self.reader.inputs.get(self.input).ok_or_else(slow)?.ty;
+        let (program, record, input) = (self.program, self.record, self.input);
+        match ty {
+            Type::Bool => {
+                let b = bool::deserialize(d)?;
+                program.set_input(record, input, &Value::Bool(b));
+            }
+            Type::Enum { values } => {
+                let name = d.deserialize_str(Key)?;
+                if !values.iter().any(|v| *v == name) {
+                    return Err(slow());
+                }
+                program.set_enum(record, input, None, &name);
+            }
+            Type::Text => {
+                let text = d.deserialize_str(Key)?;
+                program.set_text(record, input, None, &text);
+            }
+            Type::Date | Type::Month | Type::Time => {
+                let text = d.deserialize_str(Key)?;
+                let value = facts::scalar_value(ty, Raw::Text(&text)).ok_or_else(slow)?;
+                program.set_input(record, input, &value);
+            }
+            Type::Series { of } => {
+                if matches!(
+                    **of,
+                    Type::Series { .. } | Type::List { .. } | Type::Record { .. }
+                ) {
+                    return Err(slow());
+                }
+                program.set_input(record, input, &Value::Series(BTreeMap::new()));
+                d.deserialize_map(SeriesVisitor {
+                    program,
+                    record,
+                    input,
+                    of,
+                })?;
+            }
+            Type::List { .. } | Type::Record { .. } => {
+                let value = ValueSeed {
+                    ty,
+                    strict: self.reader.strict,
+                }
+                .visit_some(d)?;
+                program.set_input(record, input, &value);
+            }
+            _ => {
+                let value = <&'de RawValue>::deserialize(d)?;
+                let text = unquoted(value.get()).map_err(|_| slow())?;
+                set_scalar(program, record, input, None, ty, raw(&text)).map_err(|_| slow())?;
+            }
+        }
+        Ok(())
     }
 }
 
