@@ -1,6 +1,6 @@
 //! `regel fmt`: one canonical layout for policy files.
 //!
-//! [`format`] is pure: source text in, formatted text out, or the syntax
+//! [`format()`] is pure: source text in, formatted text out, or the syntax
 //! diagnostics that stop formatting. It works in three steps:
 //!
 //! 1. **Print.** The syntax tree is turned into a stream of layout commands

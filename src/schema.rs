@@ -1,6 +1,6 @@
 //! JSON Schemas (draft 2020-12).
 //!
-//! Two of them: [`ir`], the schema of the `regel-ir/1` export, generated from
+//! Two of them: [`ir()`], the schema of the `regel-ir/1` export, generated from
 //! the Rust types themselves so it cannot drift from what `regel export`
 //! writes (docs/schema/regel-ir-1.schema.json is a committed copy, checked by a
 //! test); and [`facts`], the schema of the facts one policy reads, so data

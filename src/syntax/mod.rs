@@ -2,7 +2,7 @@
 //!
 //! Three steps: a bracket-depth scan that rejects over-deep nesting before the
 //! recursive-descent parser could overflow the stack; the pest parser generated
-//! from `grammar/regel.pest`; and [`lower`], which turns pest pairs into the AST
+//! from `grammar/regel.pest`; and `lower`, which turns pest pairs into the AST
 //! and validates literals (money, dates, numbers).
 
 pub mod ast;

@@ -6,13 +6,13 @@
 //! folded into the expressions, enum values and outcomes become indices into
 //! one sorted table (so comparing indices is comparing the names), and a
 //! comparison of a number with a constant becomes a comparison of integers
-//! (see [`ConstCompare`]). Each rule condition becomes a small tree of
-//! [`Node`]s over `Copy` values: evaluating a record allocates nothing, hashes
+//! (see `ConstCompare`). Each rule condition becomes a small tree of
+//! `Node`s over `Copy` values: evaluating a record allocates nothing, hashes
 //! nothing and looks up no names.
 //!
 //! A decision whose rules are `and` / `or` / `not` of at most eight distinct
 //! tests of single inputs (`fraud_registered`, `known bi`, `bi < 150`,
-//! `kind in { a, b }`: the usual shape) becomes a [`DecisionTable`]: its outcome, winner and status
+//! `kind in { a, b }`: the usual shape) becomes a `DecisionTable`: its outcome, winner and status
 //! are worked out at compile time for every combination of the tests'
 //! three truth values, so deciding a record is testing each input once and
 //! one look-up, with no branching on the rules.
@@ -91,7 +91,7 @@ pub enum Scalar {
         len: u32,
     },
     /// A record value: its fields (those the policy reads, in the order of
-    /// its [`Layout`]) are the record's elements from `start` on.
+    /// its `Layout`) are the record's elements from `start` on.
     Record(u32),
     /// A yearly series: its years are the record's series entries with this
     /// id (a series input's id is its input number).
@@ -350,7 +350,7 @@ impl Slots<'_> {
 /// population held in memory (again and again, or under two policies'
 /// versions) without a pointer per provider. For a program that reads
 /// texts, lists, records or whole series, each record's side data is kept
-/// next to the block, one [`Side`] per record.
+/// next to the block, one `Side` per record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Table {
     slots: Vec<Scalar>,
