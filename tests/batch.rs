@@ -54,6 +54,26 @@ fn regel(args: &[&str]) -> Run {
     regel_with_stdin(args, None)
 }
 
+/// Runs `regel eval BENCH --data FILE --on-error report` on `data` written
+/// to a file of its own (bytes that are not UTF-8 cannot go through stdin
+/// as a `&str`).
+fn report_on_file(name: &str, data: &[u8]) -> Run {
+    let dir = std::env::temp_dir().join(format!("regel-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.csv"));
+    std::fs::write(&path, data).unwrap();
+    let run = regel(&[
+        "eval",
+        BENCH,
+        "--data",
+        path.to_str().unwrap(),
+        "--on-error",
+        "report",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    run
+}
+
 /// (read, written, skipped) from the summary line on stderr, checking that
 /// rows in = rows out + skipped.
 fn counts(run: &Run) -> (u64, u64, u64) {
@@ -691,19 +711,7 @@ fn stray_quotes_never_swallow_the_rows_after_them() {
             data.push_str(&format!("q{i},{},40,1000,true,false\n", 100 + i % 100));
         }
     }
-    let dir = std::env::temp_dir().join(format!("regel-stray-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("stray.csv");
-    std::fs::write(&path, &data).unwrap();
-    let run = regel(&[
-        "eval",
-        BENCH,
-        "--data",
-        path.to_str().unwrap(),
-        "--on-error",
-        "report",
-    ]);
-    std::fs::remove_dir_all(&dir).ok();
+    let run = report_on_file("stray", data.as_bytes());
     assert_eq!(run.code, 1);
     assert_eq!(counts(&run), (rows, rows, 0));
     let out = csv_rows(&run.stdout);
@@ -877,19 +885,7 @@ fn misread_values_are_errors_on_every_path() {
 fn invalid_utf8_names_its_column() {
     let mut data = b"id,bi,patients,revenue_eur,kvk_registered,fraud_registered\nu1,120,40,10\xe400,true,false\n".to_vec();
     data.extend_from_slice(b"u2,120,40,1000,true,false\n");
-    let dir = std::env::temp_dir().join(format!("regel-utf8-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("latin1.csv");
-    std::fs::write(&path, &data).unwrap();
-    let run = regel(&[
-        "eval",
-        BENCH,
-        "--data",
-        path.to_str().unwrap(),
-        "--on-error",
-        "report",
-    ]);
-    std::fs::remove_dir_all(&dir).ok();
+    let run = report_on_file("latin1", &data);
     let rows = csv_rows(&run.stdout);
     assert!(
         rows[1]

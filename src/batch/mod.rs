@@ -139,33 +139,22 @@ pub fn json_id(json: &serde_json::Value, id_column: &str) -> Option<String> {
 
 impl<'p> Batch<'p> {
     pub fn new(policy: &'p ir::Policy) -> Batch<'p> {
-        match Program::compile(policy) {
-            Ok(program) => Batch {
-                policy,
-                rows: json_row::RowReader::new(&policy.inputs, false),
-                json_cells: policy
-                    .inputs
-                    .iter()
-                    .map(|i| needs_structure(&i.ty))
-                    .collect(),
-                program: Some(program),
-                fallback: None,
-                strict: false,
-                explain: None,
-            },
-            Err(why) => Batch {
-                policy,
-                rows: json_row::RowReader::new(&policy.inputs, false),
-                json_cells: policy
-                    .inputs
-                    .iter()
-                    .map(|i| needs_structure(&i.ty))
-                    .collect(),
-                program: None,
-                fallback: Some(why),
-                strict: false,
-                explain: None,
-            },
+        let (program, fallback) = match Program::compile(policy) {
+            Ok(program) => (Some(program), None),
+            Err(why) => (None, Some(why)),
+        };
+        Batch {
+            policy,
+            program,
+            rows: json_row::RowReader::new(&policy.inputs, false),
+            json_cells: policy
+                .inputs
+                .iter()
+                .map(|i| needs_structure(&i.ty))
+                .collect(),
+            fallback,
+            strict: false,
+            explain: None,
         }
     }
 
