@@ -24,7 +24,7 @@ use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, Visit
 use serde_json::value::RawValue;
 
 use crate::eval::Value;
-use crate::eval::compiled::{Program, Record};
+use crate::eval::compiled::{Program, Record, Scalar};
 use crate::eval::facts::{self, Raw};
 use crate::ir::{self, Type};
 
@@ -40,7 +40,19 @@ pub(super) struct RowReader<'p> {
     /// comparing names (two names share a 128-bit hash by chance about once
     /// in 2^128 pairs; the inputs' own names are checked to differ below).
     by_hash: HashMap<u128, usize, BuildHasherDefault<Hashed>>,
+    /// Per input: how a list of records goes straight into the record's
+    /// arenas, when the program stores it as plain scalar fields.
+    record_lists: Vec<Option<RecordList>>,
     strict: bool,
+}
+
+/// Where each declared field of a list's records goes: its position in
+/// the run of scalars the program stores per element, or nowhere (a field
+/// the program does not read is still read and checked).
+#[derive(Debug, Clone)]
+struct RecordList {
+    width: usize,
+    positions: Vec<Option<usize>>,
 }
 
 /// A `Hasher` for keys that are hashes already: it keeps their low bits.
@@ -69,7 +81,11 @@ fn name_hash(name: &str) -> u128 {
 }
 
 impl<'p> RowReader<'p> {
-    pub(super) fn new(inputs: &'p [ir::Input], strict: bool) -> RowReader<'p> {
+    pub(super) fn new(
+        inputs: &'p [ir::Input],
+        program: Option<&Program>,
+        strict: bool,
+    ) -> RowReader<'p> {
         let mut by_hash = HashMap::default();
         for (i, input) in inputs.iter().enumerate() {
             by_hash.entry(name_hash(&input.name)).or_insert(i);
@@ -77,8 +93,29 @@ impl<'p> RowReader<'p> {
         // Should two inputs' names ever share a hash, keys are looked up by
         // name instead (see `input`).
         let distinct = by_hash.len() == inputs.len();
+        let record_lists = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let Type::List { of } = &input.ty else {
+                    return None;
+                };
+                let Type::Record { fields } = of.as_ref() else {
+                    return None;
+                };
+                let stored = program?.record_list_fields(i)?;
+                Some(RecordList {
+                    width: stored.len(),
+                    positions: fields
+                        .iter()
+                        .map(|f| stored.iter().position(|name| *name == f.name))
+                        .collect(),
+                })
+            })
+            .collect();
         RowReader {
             inputs,
+            record_lists,
             by_hash: if distinct {
                 by_hash
             } else {
@@ -621,7 +658,34 @@ impl<'de> Visitor<'de> for InputSeed<'_, '_> {
                     of,
                 })?;
             }
-            Type::List { .. } | Type::Record { .. } => {
+            Type::List { of } => {
+                let strict = self.reader.strict;
+                match (of.as_ref(), self.reader.record_lists.get(input)) {
+                    (Type::Record { fields }, Some(Some(plan))) => {
+                        let mut list = RecordListVisitor {
+                            program,
+                            fields,
+                            plan,
+                            strict,
+                            scalars: Vec::new(),
+                            elements: Vec::new(),
+                        };
+                        list = d.deserialize_seq(list)?;
+                        program.set_record_list(
+                            record,
+                            input,
+                            plan.width,
+                            &list.scalars,
+                            &list.elements,
+                        );
+                    }
+                    _ => {
+                        let value = ValueSeed { ty, strict }.visit_some(d)?;
+                        program.set_input(record, input, &value);
+                    }
+                }
+            }
+            Type::Record { .. } => {
                 let value = ValueSeed {
                     ty,
                     strict: self.reader.strict,
@@ -636,6 +700,124 @@ impl<'de> Visitor<'de> for InputSeed<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// A list of records read straight into runs of field scalars.
+struct RecordListVisitor<'r> {
+    program: &'r Program,
+    fields: &'r [ir::Field],
+    plan: &'r RecordList,
+    strict: bool,
+    scalars: Vec<Scalar>,
+    elements: Vec<bool>,
+}
+
+impl<'de, 'r> Visitor<'de> for RecordListVisitor<'r> {
+    type Value = RecordListVisitor<'r>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of records")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self, A::Error> {
+        loop {
+            let base = self.scalars.len();
+            self.scalars.resize(base + self.plan.width, Scalar::Unknown);
+            let element = ElementSeed {
+                program: self.program,
+                fields: self.fields,
+                plan: self.plan,
+                strict: self.strict,
+                run: self.scalars.get_mut(base..).unwrap_or(&mut []),
+            };
+            match seq.next_element_seed(element)? {
+                Some(known) => self.elements.push(known),
+                None => {
+                    self.scalars.truncate(base);
+                    return Ok(self);
+                }
+            }
+        }
+    }
+}
+
+/// One record of a list into its run of field scalars; `false` for `null`.
+struct ElementSeed<'r, 'a> {
+    program: &'r Program,
+    fields: &'r [ir::Field],
+    plan: &'r RecordList,
+    strict: bool,
+    run: &'a mut [Scalar],
+}
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a record")
+    }
+
+    fn visit_none<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        if self.fields.len() > 64 {
+            return Err(slow());
+        }
+        let mut seen = 0u64;
+        let mut others: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if key.starts_with('$') {
+                return Err(slow());
+            }
+            match self.fields.iter().position(|f| f.name == key) {
+                Some(i) => {
+                    let bit = 1u64 << i;
+                    if seen & bit != 0 {
+                        return Err(slow());
+                    }
+                    seen |= bit;
+                    let ty = self.fields.get(i).map(|f| &f.ty).ok_or_else(slow)?;
+                    // Read and checked whether or not the program reads it.
+                    let value = map.next_value_seed(ValueSeed {
+                        ty,
+                        strict: self.strict,
+                    })?;
+                    let position = self.plan.positions.get(i).copied().flatten();
+                    if let Some(slot) = position.and_then(|p| self.run.get_mut(p)) {
+                        *slot = self.program.scalar_of(&value);
+                    }
+                }
+                None if self.strict => return Err(slow()),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                    others.push(key);
+                }
+            }
+        }
+        others.sort_unstable();
+        if others.windows(2).any(|pair| pair.first() == pair.get(1)) {
+            return Err(slow());
+        }
+        Ok(true)
     }
 }
 

@@ -143,10 +143,11 @@ impl<'p> Batch<'p> {
             Ok(program) => (Some(program), None),
             Err(why) => (None, Some(why)),
         };
+        let rows = json_row::RowReader::new(&policy.inputs, program.as_ref(), false);
         Batch {
             policy,
             program,
-            rows: json_row::RowReader::new(&policy.inputs, false),
+            rows,
             json_cells: policy
                 .inputs
                 .iter()
@@ -163,7 +164,7 @@ impl<'p> Batch<'p> {
     /// instead of being ignored.
     pub fn strict(mut self, strict: bool) -> Batch<'p> {
         self.strict = strict;
-        self.rows = json_row::RowReader::new(&self.policy.inputs, strict);
+        self.rows = json_row::RowReader::new(&self.policy.inputs, self.program.as_ref(), strict);
         self
     }
 

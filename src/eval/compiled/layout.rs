@@ -291,6 +291,68 @@ impl Program {
         }
     }
 
+    /// For list input number `input`, when it is a list of records whose
+    /// read fields are all plain scalars: the names of those fields, in the
+    /// order [`Program::set_record_list`] takes their values. `None` when
+    /// the list is laid out otherwise (or not read): set it whole with
+    /// [`Program::set_input`].
+    pub fn record_list_fields(&self, input: usize) -> Option<Vec<&str>> {
+        let Some(InputSlot::Stored {
+            layout: Layout::List(of),
+            ..
+        }) = self.inputs.get(input)
+        else {
+            return None;
+        };
+        let Layout::Record(fields) = of.as_ref() else {
+            return None;
+        };
+        fields
+            .iter()
+            .map(|(name, layout)| matches!(layout, Layout::Scalar).then_some(name.as_str()))
+            .collect()
+    }
+
+    /// The record slot value of a scalar fact, for [`Program::set_record_list`].
+    #[inline]
+    pub fn scalar_of(&self, value: &Value) -> Scalar {
+        self.scalar(value)
+    }
+
+    /// Sets list input number `input` (see [`Program::record_list_fields`])
+    /// to records given as runs of `width` field scalars, one run per
+    /// element in `fields`; an element of `elements` that is `false` is an
+    /// unknown element (its run is not read). The same layout as
+    /// [`Program::set_input`] with the list as a value makes, without one.
+    pub fn set_record_list(
+        &self,
+        record: &mut Record,
+        input: usize,
+        width: usize,
+        fields: &[Scalar],
+        elements: &[bool],
+    ) {
+        let Some(InputSlot::Stored { slot, .. }) = self.inputs.get(input) else {
+            return;
+        };
+        let side = &mut record.side;
+        let runs = side.elements.len();
+        side.elements.extend_from_slice(fields);
+        let (Some(start), Some(len)) = (offset(side.elements.len()), offset(elements.len())) else {
+            return;
+        };
+        for (k, known) in elements.iter().enumerate() {
+            let head = match offset(runs + k * width) {
+                Some(at) if *known => Scalar::Record(at),
+                _ => Scalar::Unknown,
+            };
+            side.elements.push(head);
+        }
+        if let Some(s) = record.slots.get_mut(at(*slot)) {
+            *s = Scalar::List { start, len };
+        }
+    }
+
     /// Sets input number `input` (its position in the policy's inputs).
     #[inline]
     pub fn set_input(&self, record: &mut Record, input: usize, value: &Value) {
