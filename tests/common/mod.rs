@@ -9,6 +9,8 @@
 )]
 #![allow(dead_code)]
 
+pub mod batch;
+
 use std::path::{Path, PathBuf};
 
 use regel::diagnostics::{Diagnostic, render};
