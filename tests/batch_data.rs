@@ -366,3 +366,36 @@ fn both_evaluators_write_the_same_bytes() {
         assert_eq!(compiled.stdout, reference.stdout, "{policy}");
     }
 }
+
+/// An id column that is also an input: its text is the row's id, and its
+/// value the input's fact, on both evaluators.
+#[test]
+fn an_id_that_is_an_input_is_both() {
+    let jsonl = "{\"agb_code\":\"04-123456\",\"patients\":40}\n{\"agb_code\":\"x\",\"patients\":40}\n{\"patients\":3}\n";
+    let run = |evaluator: &str| {
+        regel_with_stdin(
+            &[
+                "eval",
+                "tests/fixtures/batch/text.regel",
+                "--data",
+                "-",
+                "--input-format",
+                "jsonl",
+                "--id-column",
+                "agb_code",
+                "--evaluator",
+                evaluator,
+            ],
+            Some(jsonl),
+        )
+    };
+    let (compiled, reference) = (run("compiled"), run("reference"));
+    assert_eq!(compiled.code, 0, "{}", compiled.stderr);
+    assert_eq!(compiled.stdout, reference.stdout);
+    let rows = csv_rows(&compiled.stdout);
+    assert_eq!(
+        rows[1][0..4],
+        ["04-123456", "eligible", "decided", "known_practice"]
+    );
+    assert_eq!(rows[3][0..4], ["3", "manual_review", "decided", "no_code"]);
+}

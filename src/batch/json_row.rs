@@ -4,7 +4,8 @@
 //! compiled program; out comes the program's record filled with the row's
 //! facts and the row's id, or [`Slow`] when the row needs the full reader.
 //! Keys the policy does not declare are skipped unread; scalars go into the
-//! record's slots as they are read; only lists and records are built as
+//! record's slots as they are read, lists of records of plain scalars into
+//! the record's arenas field by field; other lists and records are built as
 //! values first.
 //!
 //! The full reader ([`crate::eval::json::parse`] then
@@ -158,38 +159,6 @@ impl<'p> RowReader<'p> {
         deserializer.end().map_err(|_| Slow)?;
         Ok(id)
     }
-
-    /// Reads the JSON text of input number `input`'s value into `record`.
-    fn fill(
-        &self,
-        program: &Program,
-        record: &mut Record,
-        input: usize,
-        text: &str,
-    ) -> Result<(), Slow> {
-        let ty = &self.inputs.get(input).ok_or(Slow)?.ty;
-        match (ty, first_byte(text)) {
-            (_, b'n') => Ok(()),
-            (Type::Series { of }, b'{') => {
-                program.set_input(record, input, &Value::Series(BTreeMap::new()));
-                read_series(program, record, input, of, text)
-            }
-            (Type::List { .. } | Type::Record { .. }, b'[' | b'{') => {
-                let value = value_of(ty, text, self.strict)?;
-                program.set_input(record, input, &value);
-                Ok(())
-            }
-            (Type::Series { .. } | Type::List { .. } | Type::Record { .. }, _) => Err(Slow),
-            _ => {
-                let text = unquoted(text)?;
-                set_scalar(program, record, input, None, ty, raw(&text))
-            }
-        }
-    }
-}
-
-fn first_byte(text: &str) -> u8 {
-    text.as_bytes().first().copied().unwrap_or(b' ')
 }
 
 /// A string's contents (borrowed unless it has escapes), or the text of any
@@ -367,45 +336,12 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        if self.fields.len() > 64 {
-            return Err(slow());
-        }
-        let mut seen = 0u64;
-        let mut others: Vec<Cow<'de, str>> = Vec::new();
         let mut values: Vec<Value> = vec![Value::Unknown; self.fields.len()];
-        while let Some(key) = map.next_key_seed(Key)? {
-            if key.starts_with('$') {
-                // A number's private key (`arbitrary_precision`), or a
-                // field no policy declares: the full reader decides.
-                return Err(slow());
+        read_fields(&mut map, self.fields, self.strict, |i, value| {
+            if let Some(slot) = values.get_mut(i) {
+                *slot = value;
             }
-            match self.fields.iter().position(|f| f.name == key) {
-                Some(i) => {
-                    let bit = 1u64 << i;
-                    if seen & bit != 0 {
-                        return Err(slow());
-                    }
-                    seen |= bit;
-                    let ty = self.fields.get(i).map(|f| &f.ty).ok_or_else(slow)?;
-                    let value = map.next_value_seed(ValueSeed {
-                        ty,
-                        strict: self.strict,
-                    })?;
-                    if let Some(slot) = values.get_mut(i) {
-                        *slot = value;
-                    }
-                }
-                None if self.strict => return Err(slow()),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    others.push(key);
-                }
-            }
-        }
-        others.sort_unstable();
-        if others.windows(2).any(|pair| pair.first() == pair.get(1)) {
-            return Err(slow());
-        }
+        })?;
         Ok(Value::Record(
             self.fields
                 .iter()
@@ -414,6 +350,55 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                 .collect(),
         ))
     }
+}
+
+/// The fields of a record, each read as its declared type and handed to
+/// `put` with its position among `fields`; a field given twice, a key no
+/// field has under `strict`, or more than 64 fields go to the full reader.
+fn read_fields<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    fields: &[ir::Field],
+    strict: bool,
+    mut put: impl FnMut(usize, Value),
+) -> Result<(), A::Error> {
+    if fields.len() > 64 {
+        return Err(slow());
+    }
+    let mut seen = 0u64;
+    let mut others: Vec<Cow<'de, str>> = Vec::new();
+    while let Some(key) = map.next_key_seed(Key)? {
+        if key.starts_with('$') {
+            // A number's private key (`arbitrary_precision`), or a field no
+            // policy declares: the full reader decides.
+            return Err(slow());
+        }
+        match fields.iter().position(|f| f.name == key) {
+            Some(i) => {
+                let bit = 1u64 << i;
+                if seen & bit != 0 {
+                    return Err(slow());
+                }
+                seen |= bit;
+                let ty = fields.get(i).map(|f| &f.ty).ok_or_else(slow)?;
+                put(i, map.next_value_seed(ValueSeed { ty, strict })?);
+            }
+            None if strict => return Err(slow()),
+            None => {
+                map.next_value::<IgnoredAny>()?;
+                others.push(key);
+            }
+        }
+    }
+    if given_twice(&mut others) {
+        return Err(slow());
+    }
+    Ok(())
+}
+
+/// Whether a key is among `keys` more than once.
+fn given_twice(keys: &mut [Cow<'_, str>]) -> bool {
+    keys.sort_unstable();
+    keys.windows(2).any(|pair| pair.first() == pair.get(1))
 }
 
 struct SeriesValueVisitor<'t> {
@@ -442,31 +427,6 @@ impl<'de> Visitor<'de> for SeriesValueVisitor<'_> {
         }
         Ok(Value::Series(years))
     }
-}
-
-/// The years of a series, as `{"2023": 120, ...}`.
-fn read_series(
-    program: &Program,
-    record: &mut Record,
-    input: usize,
-    of: &Type,
-    text: &str,
-) -> Result<(), Slow> {
-    if matches!(
-        of,
-        Type::Series { .. } | Type::List { .. } | Type::Record { .. }
-    ) {
-        return Err(Slow);
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    deserializer
-        .deserialize_map(SeriesVisitor {
-            program,
-            record,
-            input,
-            of,
-        })
-        .map_err(|_| Slow)
 }
 
 /// A key, borrowed from the text unless it has escapes.
@@ -537,19 +497,20 @@ impl<'de> Visitor<'de> for RowVisitor<'_, '_> {
                         return Err(slow());
                     }
                     *seen |= bit;
+                    let seed = InputSeed {
+                        reader: self.reader,
+                        program: self.program,
+                        record: &mut *self.record,
+                        input,
+                    };
                     if is_id {
+                        // The id is also an input: its text, then its fact.
                         let value: &'de RawValue = map.next_value()?;
                         id = id_text(value.get());
-                        self.reader
-                            .fill(self.program, self.record, input, value.get())
-                            .map_err(|_| slow())?;
+                        let mut inner = serde_json::Deserializer::from_str(value.get());
+                        seed.deserialize(&mut inner).map_err(|_| slow())?;
                     } else {
-                        map.next_value_seed(InputSeed {
-                            reader: self.reader,
-                            program: self.program,
-                            record: &mut *self.record,
-                            input,
-                        })?;
+                        map.next_value_seed(seed)?;
                     }
                 }
                 None if is_id => {
@@ -564,8 +525,7 @@ impl<'de> Visitor<'de> for RowVisitor<'_, '_> {
                 }
             }
         }
-        others.sort_unstable();
-        if others.windows(2).any(|pair| pair.first() == pair.get(1)) {
+        if given_twice(&mut others) {
             return Err(slow());
         }
         Ok(id)
@@ -779,44 +739,14 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        if self.fields.len() > 64 {
-            return Err(slow());
-        }
-        let mut seen = 0u64;
-        let mut others: Vec<Cow<'de, str>> = Vec::new();
-        while let Some(key) = map.next_key_seed(Key)? {
-            if key.starts_with('$') {
-                return Err(slow());
+        let (program, plan, run) = (self.program, self.plan, self.run);
+        // Every field is read and checked, whether or not the program reads it.
+        read_fields(&mut map, self.fields, self.strict, |i, value| {
+            let position = plan.positions.get(i).copied().flatten();
+            if let Some(slot) = position.and_then(|p| run.get_mut(p)) {
+                *slot = program.scalar_of(&value);
             }
-            match self.fields.iter().position(|f| f.name == key) {
-                Some(i) => {
-                    let bit = 1u64 << i;
-                    if seen & bit != 0 {
-                        return Err(slow());
-                    }
-                    seen |= bit;
-                    let ty = self.fields.get(i).map(|f| &f.ty).ok_or_else(slow)?;
-                    // Read and checked whether or not the program reads it.
-                    let value = map.next_value_seed(ValueSeed {
-                        ty,
-                        strict: self.strict,
-                    })?;
-                    let position = self.plan.positions.get(i).copied().flatten();
-                    if let Some(slot) = position.and_then(|p| self.run.get_mut(p)) {
-                        *slot = self.program.scalar_of(&value);
-                    }
-                }
-                None if self.strict => return Err(slow()),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    others.push(key);
-                }
-            }
-        }
-        others.sort_unstable();
-        if others.windows(2).any(|pair| pair.first() == pair.get(1)) {
-            return Err(slow());
-        }
+        })?;
         Ok(true)
     }
 }
